@@ -1,0 +1,106 @@
+"""Theorem 3, the stochastic error term (3.9)-(3.14), and the sample-size rule.
+
+(3.9)  ``xi = x^T Sigma^{-1} x``, ``E xi = d``, ``sigma_xi^2 = Var xi`` (Gaussian: ``2 d``).
+(3.10) ``(log det G - log det G_m - d log(N/m)) / (sigma_xi sqrt(1/m - 1/N)) -> N(0, 1)``.
+(3.11) 95 % (or ``1 - alpha``) interval for ``log det G`` around the plug-in (3.13).
+(3.14) Rule of thumb: choose ``m >= (z sigma_xi / eps)^2`` for half-width ``eps``.
+
+**Finding** (see :mod:`sigma_lib.bias_correction`): at the paper's sizes the plug-in is biased
+by ``~ d(d+1)/2 (1/m - 1/N)`` and this interval almost never covers the truth.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.stats
+
+from .theorem2 import plugin_estimate
+from .validation import as_embeddings, check_block_sizes
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A confidence interval ``center +- half_width`` for ``log det G`` (nats)."""
+
+    center: float
+    half_width: float
+
+    @property
+    def low(self) -> float:
+        return self.center - self.half_width
+
+    @property
+    def high(self) -> float:
+        return self.center + self.half_width
+
+    def covers(self, value: float) -> bool:
+        return bool(self.low <= value <= self.high)
+
+
+def mahalanobis_xi(X_m) -> np.ndarray:
+    """Squared Mahalanobis norms ``xi_j = x_j^T (G_m/m)^{-1} x_j`` of the observed block, (3.9).
+
+    ``Sigma`` is unknown, so the observed block's own second moment ``G_m / m`` stands in
+    (choice, see the spec). Their mean is exactly ``d``.
+
+    Parameters
+    ----------
+    X_m : array (m, d), the observed embeddings, ``m > d``.
+
+    Returns
+    -------
+    ndarray (m,)
+    """
+    X_m = as_embeddings(X_m, "X_m").astype(np.float64, copy=False)
+    m, d = X_m.shape
+    check_block_sizes(m, m, d)
+    S = X_m.T @ X_m / m
+    Y = np.linalg.solve(S, X_m.T)  # (d, m)
+    return np.einsum("ij,ji->i", X_m, Y)
+
+
+def estimate_sigma_xi(X_m) -> float:
+    """Estimate ``sigma_xi = sd(xi)`` (3.9) from the observed block: sample sd of ``xi_j``.
+
+    For Gaussian columns the truth is ``sqrt(2 d)``; heavy tails make it larger.
+    """
+    return float(np.std(mahalanobis_xi(X_m), ddof=1))
+
+
+def z_value(alpha: float) -> float:
+    """Two-sided normal quantile ``z_{1-alpha/2}`` (1.96 for ``alpha = 0.05``)."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    return float(scipy.stats.norm.ppf(1 - alpha / 2))
+
+
+def theorem3_half_width(sigma_xi: float, N: int, m: int, alpha: float = 0.05) -> float:
+    """Half-width ``z_{1-alpha/2} sigma_xi sqrt(1/m - 1/N)`` of (3.11), nats."""
+    if not (0 < m <= N):
+        raise ValueError(f"need 0 < m <= N, got m={m}, N={N}")
+    if not sigma_xi >= 0:
+        raise ValueError(f"sigma_xi must be non-negative, got {sigma_xi!r}")
+    return z_value(alpha) * sigma_xi * float(np.sqrt(1.0 / m - 1.0 / N))
+
+
+def theorem3_interval(logdet_Gm: float, N: int, m: int, d: int, sigma_xi: float, alpha: float = 0.05) -> Interval:
+    """The paper's interval (3.11) for ``log det G``: plug-in (3.13) ``+-`` (3.11)'s half-width."""
+    return Interval(plugin_estimate(logdet_Gm, N, m, d), theorem3_half_width(sigma_xi, N, m, alpha))
+
+
+def standardized_error(logdet_G: float, logdet_Gm: float, N: int, m: int, d: int, sigma_xi: float) -> float:
+    """The statistic of (3.10): ``(log det G - Lhat) / (sigma_xi sqrt(1/m - 1/N))``; ~ N(0,1) per the paper."""
+    return float((logdet_G - plugin_estimate(logdet_Gm, N, m, d)) / (sigma_xi * np.sqrt(1.0 / m - 1.0 / N)))
+
+
+def required_block_size(sigma_xi: float, half_width: float, alpha: float = 0.05) -> int:
+    """Sample-size rule (3.14): the smallest ``m`` with ``z sigma_xi / sqrt(m) <= half_width``.
+
+    ``m = ceil((z_{1-alpha/2} sigma_xi / half_width)^2)``.
+    """
+    if not half_width > 0:
+        raise ValueError(f"half_width must be positive, got {half_width!r}")
+    if not sigma_xi > 0:
+        raise ValueError(f"sigma_xi must be positive, got {sigma_xi!r}")
+    return int(np.ceil((z_value(alpha) * sigma_xi / half_width) ** 2))
