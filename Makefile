@@ -13,9 +13,13 @@ export OPENBLAS_NUM_THREADS := $(THREADS)
 export MKL_NUM_THREADS := $(THREADS)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
-export MPLBACKEND := Agg
 
-.PHONY: setup test book bench clean
+NOTEBOOKS   := theorems
+LIB_SOURCES := $(wildcard sigma_lib/*.py)
+GENERATED   := $(NOTEBOOKS:%=book/generated/%.ipynb)
+PAPERMILL   := $(BIN)/papermill --no-progress-bar --cwd notebooks
+
+.PHONY: setup test book notebooks-test bench clean
 
 setup: $(STAMP)
 
@@ -28,12 +32,26 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -c "import sigma_lib, torch, sentence_transformers, jupyter_book, nbval, papermill"
 	touch $(STAMP)
 
+# Unit tests + nbval regressions of every notebook (see [tool.pytest.ini_options]).
 test: setup
 	$(BIN)/python -m pytest -q
 
-book: setup
-	@echo "make book: the book arrives with the theorem chapter (issue 3); nothing is built yet." >&2
-	@exit 1
+# Each notebook runs with the default profile into book/generated/ (re-run only when the notebook
+# or the library changes), then the HTML is built offline with warnings as errors.
+book: setup $(GENERATED)
+	$(BIN)/jupyter-book build book -W -n --keep-going
+	@echo "The book is at book/_build/html/index.html"
+
+book/generated/%.ipynb: notebooks/%.ipynb $(LIB_SOURCES) | setup
+	@mkdir -p book/generated
+	$(PAPERMILL) $< $(@D)/$*.partial.ipynb -p profile default -p output_dir ../outputs/default/$*
+	mv $(@D)/$*.partial.ipynb $@
+
+# Store each notebook with the outputs of its small test profile: what nbval compares against.
+notebooks-test: setup
+	for nb in $(NOTEBOOKS); do \
+	  $(PAPERMILL) notebooks/$$nb.ipynb notebooks/$$nb.ipynb -p profile test -p output_dir ../outputs/nbval/$$nb || exit 1; \
+	done
 
 bench: setup
 	$(BIN)/python benchmarks/bench_gram.py

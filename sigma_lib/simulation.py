@@ -1,0 +1,349 @@
+"""Monte-Carlo checks of Theorems 1-3 and of Sigma-UB, behind the theorem chapter of the book.
+
+Every study is a plain function of its sizes, repetitions and seed, returning a list of dicts
+(one table row each) so that a notebook only displays and plots. Column distributions:
+
+* ``"gaussian"``: ``x ~ N(0, diag(mu))``: Theorem 3's and the bias correction's home ground.
+* ``"unit_gaussian"``: the same, unit-normalised (what Sigma-UB feeds on). For isotropic
+  ``mu`` this makes ``xi = x^T Sigma^{-1} x = d`` exactly, so ``sigma_xi = 0``.
+* ``"student_t"``: ``x = sqrt(mu) * t_df`` coordinate-wise, heavy tails (finite 4th moment for
+  ``df > 4``).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from .bias_correction import bias_corrected_estimate, bias_corrected_interval, digamma_offset_variance
+from .gram import unit_normalize
+from .logdet import logdet, regularized_logdet
+from .theorem1 import overestimation_ratio_asymptotic, overestimation_ratio_measured, theorem1_bounds
+from .theorem2 import plugin_estimate, size_invariant_logdet
+from .theorem3 import estimate_sigma_xi, required_block_size, theorem3_interval, z_value
+from .tracks import DEFAULT_EPS, track1_envelope, track2_u_lln_cov
+from scipy.special import digamma
+
+KINDS = ("gaussian", "unit_gaussian", "student_t")
+ADVERSARIAL_KINDS = (
+    "gaussian", "ill_conditioned", "rank_deficient_block", "m_just_above_d", "scale_gap", "heavy_tailed",
+)
+
+
+def anisotropic_spectrum(d: int, kappa: float) -> np.ndarray:
+    """Eigenvalues ``mu_i`` decaying geometrically from 1 to ``1/kappa`` (condition number ``kappa``)."""
+    if kappa < 1:
+        raise ValueError(f"kappa must be >= 1, got {kappa}")
+    return np.logspace(0, -np.log10(kappa), d) if d > 1 else np.ones(1)
+
+
+def draw_columns(kind: str, rng: np.random.Generator, N: int, d: int, mu=None, df: float = 5.0) -> np.ndarray:
+    """``N`` i.i.d. embeddings of shape ``(N, d)`` of the given kind (see module docstring)."""
+    scale = np.sqrt(np.ones(d) if mu is None else np.asarray(mu, dtype=np.float64))
+    if kind == "gaussian":
+        return rng.standard_normal((N, d)) * scale
+    if kind == "unit_gaussian":
+        return unit_normalize(rng.standard_normal((N, d)) * scale)
+    if kind == "student_t":
+        return rng.standard_t(df, size=(N, d)) * scale
+    raise ValueError(f"unknown kind {kind!r}; choose from {KINDS}")
+
+
+def adversarial_case(kind: str, rng: np.random.Generator, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """An embedding matrix and observed mask built to stress Theorem 1 (3.4).
+
+    Kinds: ``ill_conditioned`` (coordinate scales 1e-3..1e3), ``rank_deficient_block`` (observed
+    rows in a d/2-dimensional subspace), ``m_just_above_d`` (``m = d + 1``), ``scale_gap``
+    (unobserved rows 1e3 times larger), ``heavy_tailed`` (Student-t, 2.5 dof), ``gaussian``.
+    Returns ``(X, mask)`` with ``X`` of shape ``(N, d)`` and ``mask`` the observed rows.
+    """
+    N = 6 * d + 20
+    m = d + 1 if kind == "m_just_above_d" else 3 * d
+    X = rng.standard_t(2.5, size=(N, d)) if kind == "heavy_tailed" else rng.standard_normal((N, d))
+    if kind == "ill_conditioned":
+        X *= np.logspace(-3, 3, d)
+    mask = np.zeros(N, dtype=bool)
+    mask[rng.choice(N, size=m, replace=False)] = True
+    if kind == "rank_deficient_block":
+        basis = rng.standard_normal((max(1, d // 2), d))
+        X[mask] = rng.standard_normal((m, basis.shape[0])) @ basis
+    if kind == "scale_gap":
+        X[~mask] *= 1e3
+    if kind not in ADVERSARIAL_KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose from {ADVERSARIAL_KINDS}")
+    return X, mask
+
+
+def theorem1_violations(kinds: Iterable[str] = ADVERSARIAL_KINDS, d: int = 16, reps: int = 200, seed: int = 0,
+                        progress: bool = False) -> list[dict]:
+    """Count violations of both halves of Theorem 1 (3.4) over ``reps`` draws per kind.
+
+    A violation is ``log det G_m > log det G`` or ``log det G > upper bound`` beyond a relative
+    round-off tolerance of 1e-9. Also reports the mean gap to each bound (nats).
+    """
+    rows = []
+    for kind in kinds:
+        rng = np.random.default_rng([seed, ADVERSARIAL_KINDS.index(kind)])
+        low_v = up_v = 0
+        gaps_low, gaps_up = [], []
+        for _ in tqdm(range(reps), desc=f"Theorem 1, {kind}", disable=not progress):
+            X, mask = adversarial_case(kind, rng, d)
+            Gm, Gr = X[mask].T @ X[mask], X[~mask].T @ X[~mask]
+            b = theorem1_bounds(Gm, Gr)
+            L = logdet(Gm + Gr)
+            tol = 1e-9 * max(1.0, abs(L)) if np.isfinite(L) else 0.0
+            low_v += int(b.lower > L + tol)
+            up_v += int(L > b.upper + tol)
+            if np.isfinite(b.lower) and np.isfinite(L):
+                gaps_low.append(L - b.lower)
+            if np.isfinite(L):
+                gaps_up.append(b.upper - L)
+        rows.append(dict(
+            kind=kind, d=d, reps=reps, lower_violations=low_v, upper_violations=up_v,
+            mean_gap_to_lower=float(np.mean(gaps_low)) if gaps_low else float("nan"),
+            mean_gap_to_upper=float(np.mean(gaps_up)) if gaps_up else float("nan"),
+        ))
+    return rows
+
+
+def overestimation_vs_anisotropy(kappas: Sequence[float] = (1, 10, 100, 1000), d: int = 16, m: int = 2000,
+                                 N: int = 8000, reps: int = 20, seed: int = 0) -> list[dict]:
+    """Theorem 1's looseness ``log R`` (3.7) measured on Gaussian columns vs its limit (3.8)."""
+    rows = []
+    for j, kappa in enumerate(kappas):
+        mu = anisotropic_spectrum(d, kappa)
+        rng = np.random.default_rng([seed, j])
+        logR = []
+        for _ in range(reps):
+            X = draw_columns("gaussian", rng, N, d, mu)
+            Gm, Gr = X[:m].T @ X[:m], X[m:].T @ X[m:]
+            logR.append(overestimation_ratio_measured(theorem1_bounds(Gm, Gr), logdet(Gm + Gr)))
+        rows.append(dict(kappa=kappa, d=d, m=m, N=N, reps=reps,
+                         predicted_log_R=overestimation_ratio_asymptotic(mu, m / N),
+                         measured_log_R=float(np.mean(logR)), measured_log_R_sd=float(np.std(logR, ddof=1))))
+    return rows
+
+
+def gaussian_expected_logdet(N: int, d: int, mu=None) -> float:
+    """Exact ``E[log det G_N]`` for Gaussian columns (Bartlett): ``log det Sigma + d log 2 + sum psi((N-i+1)/2)``."""
+    logdet_sigma = 0.0 if mu is None else float(np.sum(np.log(mu)))
+    return logdet_sigma + d * np.log(2.0) + float(np.sum(digamma((N - np.arange(1, d + 1) + 1) / 2.0)))
+
+
+def scaling_law(Ns: Sequence[int] = (128, 256, 512, 1024, 2048, 4096, 8192), d: int = 64, kappa: float = 10.0,
+                reps: int = 30, seed: int = 0) -> list[dict]:
+    """Theorem 2: ``log det G - d log N`` against ``N`` (flat up to ``O(d^2/N)``), Gaussian columns."""
+    mu = anisotropic_spectrum(d, kappa)
+    rows = []
+    for j, N in enumerate(Ns):
+        rng = np.random.default_rng([seed, j])
+        vals = [size_invariant_logdet(logdet(X.T @ X), N, d)
+                for X in (draw_columns("gaussian", rng, N, d, mu) for _ in range(reps))]
+        rows.append(dict(N=N, d=d, reps=reps, mean=float(np.mean(vals)), sd=float(np.std(vals, ddof=1)),
+                         exact_expectation=gaussian_expected_logdet(N, d, mu) - d * np.log(N),
+                         logdet_sigma=float(np.sum(np.log(mu)))))
+    return rows
+
+
+def estimator_study(grid: Sequence[tuple[int, int, int]], reps: int = 100, seed: int = 0, kind: str = "gaussian",
+                    alpha: float = 0.05, kappa: float = 1.0, progress: bool = False) -> tuple[list[dict], list[dict]]:
+    """Naive plug-in (3.13) with Theorem 3's interval (3.11) vs the bias-corrected estimator.
+
+    For every ``(d, m, N)`` in ``grid`` and ``reps`` draws: the realised ``log det G`` (truth),
+    ``log det G_m`` on the first ``m`` (i.i.d., hence random) columns, ``sigma_xi`` estimated from
+    that block, both estimators and three intervals: the paper's, the corrected one with the
+    exact Gaussian variance, and the corrected one rescaled by the estimated ``sigma_xi``.
+    Configurations sharing ``(d, N)`` reuse one draw per repetition (nested blocks).
+
+    Returns
+    -------
+    (summary_rows, error_rows): one summary row per configuration (biases in nats, coverages as
+    fractions), and one row per draw and configuration with the standardised errors.
+    """
+    groups: dict[tuple[int, int], list[int]] = {}
+    for d, m, N in grid:
+        if not d < m <= N:
+            raise ValueError(f"grid entry (d={d}, m={m}, N={N}) violates d < m <= N")
+        groups.setdefault((d, N), []).append(m)
+    z = z_value(alpha)
+    summary, errors = [], []
+    for gi, ((d, N), ms) in enumerate(sorted(groups.items())):
+        ms = sorted(set(ms))
+        mu = anisotropic_spectrum(d, kappa)
+        rng = np.random.default_rng([seed, gi])
+        acc = {m: dict(naive=[], corr=[], cov_naive=0, cov_corr=0, cov_corr_sxi=0, sxi=[], hw_naive=[], hw_corr=[])
+               for m in ms}
+        for r in tqdm(range(reps), desc=f"estimators d={d} N={N}", disable=not progress):
+            X = draw_columns(kind, rng, N, d, mu)
+            G = np.zeros((d, d))
+            start = 0
+            logdet_Gm = {}
+            for m in ms:
+                G += X[start:m].T @ X[start:m]
+                start = m
+                logdet_Gm[m] = logdet(G)
+            G += X[start:].T @ X[start:]
+            L = logdet(G)
+            for m in ms:
+                a = acc[m]
+                sxi = estimate_sigma_xi(X[:m])
+                naive = theorem3_interval(logdet_Gm[m], N, m, d, sxi, alpha)
+                corr = bias_corrected_interval(logdet_Gm[m], N, m, d, alpha)
+                corr_sxi = bias_corrected_interval(logdet_Gm[m], N, m, d, alpha, sigma_xi=max(sxi, 1e-12))
+                a["naive"].append(L - naive.center)
+                a["corr"].append(L - corr.center)
+                a["cov_naive"] += naive.covers(L)
+                a["cov_corr"] += corr.covers(L)
+                a["cov_corr_sxi"] += corr_sxi.covers(L)
+                a["sxi"].append(sxi)
+                a["hw_naive"].append(naive.half_width)
+                a["hw_corr"].append(corr.half_width)
+                errors.append(dict(kind=kind, d=d, m=m, N=N, rep=r,
+                                   z_naive=(L - naive.center) / (naive.half_width / z) if naive.half_width > 0 else np.nan,
+                                   z_corrected=(L - corr.center) / (corr.half_width / z)))
+        for m in ms:
+            a = acc[m]
+            summary.append(dict(
+                kind=kind, d=d, m=m, N=N, reps=reps,
+                sigma_xi_gaussian=float(np.sqrt(2 * d)), sigma_xi_estimated=float(np.mean(a["sxi"])),
+                bias_naive=float(np.mean(a["naive"])), bias_corrected=float(np.mean(a["corr"])),
+                sd_error=float(np.std(a["corr"], ddof=1)),
+                half_width_paper=float(np.mean(a["hw_naive"])), half_width_corrected=float(np.mean(a["hw_corr"])),
+                coverage_paper=a["cov_naive"] / reps, coverage_corrected=a["cov_corr"] / reps,
+                coverage_corrected_sigma_xi=a["cov_corr_sxi"] / reps,
+            ))
+    return summary, errors
+
+
+def sample_size_rule_study(half_widths: Sequence[float] = (2.0, 1.0, 0.5), d: int = 64, reps: int = 40,
+                           pilot: int = 2000, N_factor: int = 4, seed: int = 0) -> list[dict]:
+    """The rule (3.14): choose ``m`` for a target half-width, then measure what is achieved.
+
+    ``sigma_xi`` comes from a pilot block of ``pilot`` Gaussian columns; ``m`` from
+    :func:`~sigma_lib.theorem3.required_block_size`; ``N = N_factor * m``. The achieved
+    half-width is the 95th percentile of ``|log det G - estimate|`` over ``reps`` draws, for the
+    paper's plug-in and for the bias-corrected estimator.
+    """
+    rng = np.random.default_rng(seed)
+    sxi = estimate_sigma_xi(draw_columns("gaussian", rng, pilot, d))
+    rows = []
+    for target in half_widths:
+        m = max(required_block_size(sxi, target), d + 1)
+        N = N_factor * m
+        err_naive, err_corr = [], []
+        for _ in range(reps):
+            X = draw_columns("gaussian", rng, N, d)
+            Gm = X[:m].T @ X[:m]
+            ldm, L = logdet(Gm), logdet(Gm + X[m:].T @ X[m:])
+            err_naive.append(abs(L - plugin_estimate(ldm, N, m, d)))
+            err_corr.append(abs(L - bias_corrected_estimate(ldm, N, m, d)))
+        rows.append(dict(d=d, target_half_width=target, sigma_xi_pilot=sxi, m_chosen=m, N=N, reps=reps,
+                         achieved_paper=float(np.quantile(err_naive, 0.95)),
+                         achieved_corrected=float(np.quantile(err_corr, 0.95)),
+                         predicted_gaussian=z_value(0.05) * float(np.sqrt(digamma_offset_variance(N, m, d)))))
+    return rows
+
+
+def track1_envelope_study(kappas: Sequence[float] = (1, 10, 100, 1000), d: int = 64, m: int = 256, N: int = 2048,
+                          reps: int = 30, eps: float = DEFAULT_EPS, seed: int = 0) -> list[dict]:
+    """Track I's envelope ``log det(G_m + (B+eps)I)`` against the full ``L_eps(G)`` (unit-norm columns).
+
+    Reports violations (must be 0) and the looseness ``envelope - L_eps(G)`` in nats.
+    """
+    rows = []
+    for j, kappa in enumerate(kappas):
+        rng = np.random.default_rng([seed, j])
+        mu = anisotropic_spectrum(d, kappa)
+        loose, viol = [], 0
+        for _ in range(reps):
+            X = draw_columns("unit_gaussian", rng, N, d, mu)
+            Gm = X[:m].T @ X[:m]
+            full = regularized_logdet(Gm + X[m:].T @ X[m:], eps)
+            env = track1_envelope(Gm, N, m, eps)
+            viol += int(full > env + 1e-9 * abs(full))
+            loose.append(env - full)
+        rows.append(dict(kappa=kappa, d=d, m=m, N=N, reps=reps, violations=viol,
+                         looseness_mean=float(np.mean(loose)), looseness_sd=float(np.std(loose, ddof=1))))
+    return rows
+
+
+def track2_convergence(ms: Sequence[int] = (96, 128, 256, 512, 1024, 4096, 16384), d: int = 64, kappa: float = 10.0,
+                       reps: int = 20, eps: float = DEFAULT_EPS, reference_n: int = 400_000, seed: int = 0) -> list[dict]:
+    """Track II ``U`` against ``m`` for unit-normalised Gaussian columns, with ``log det Sigma``.
+
+    ``Sigma`` of unit-normalised anisotropic Gaussians has no closed form; its log det is
+    estimated once from ``reference_n`` draws (Monte-Carlo reference, stated in the table).
+    """
+    mu = anisotropic_spectrum(d, kappa)
+    rng = np.random.default_rng([seed, 999])
+    ref = draw_columns("unit_gaussian", rng, reference_n, d, mu)
+    logdet_sigma = logdet(ref.T @ ref / reference_n)
+    rows = []
+    for j, m in enumerate(ms):
+        rng = np.random.default_rng([seed, j])
+        U = []
+        for _ in range(reps):
+            X = draw_columns("unit_gaussian", rng, m, d, mu)
+            U.append(track2_u_lln_cov(X.T @ X, m, eps))
+        rows.append(dict(m=m, d=d, reps=reps, U_mean=float(np.mean(U)), U_sd=float(np.std(U, ddof=1)),
+                         logdet_sigma_reference=logdet_sigma, gap=float(np.mean(U)) - logdet_sigma))
+    return rows
+
+
+#: Parameter sets of the theorem chapter. ``test`` runs in seconds (nbval); ``default`` is the
+#: book's (<= 3 minutes on 2 cores).
+THEOREM_PROFILES: dict[str, dict] = {
+    "test": dict(
+        seed=0, theorem1_d=8, theorem1_reps=20, anisotropies=[1, 10, 100], ratio_reps=3,
+        scaling_d=16, scaling_Ns=[64, 256, 1024, 4096], scaling_reps=5,
+        coverage_grid=[(16, 256, 4096), (64, 512, 4096)], coverage_reps=20,
+        half_widths=[2.0, 1.0], sample_size_d=32, sample_size_reps=10,
+        track_d=32, track_ms=[64, 256, 1024], track_reps=5, track_reference_n=50_000,
+        beyond_grid=[(32, 256, 2048)], beyond_reps=20, eps=DEFAULT_EPS,
+    ),
+    "default": dict(
+        seed=0, theorem1_d=16, theorem1_reps=200, anisotropies=[1, 10, 100, 1000], ratio_reps=20,
+        scaling_d=64, scaling_Ns=[128, 256, 512, 1024, 2048, 4096, 8192, 16384], scaling_reps=30,
+        coverage_grid=[(16, 256, 4096), (64, 512, 4096), (384, 512, 4096),
+                       (384, 512, 8192), (384, 1024, 8192), (384, 2048, 8192)],
+        coverage_reps=200,
+        half_widths=[2.0, 1.0, 0.5, 0.25], sample_size_d=64, sample_size_reps=40,
+        track_d=64, track_ms=[96, 128, 256, 512, 1024, 4096, 16384], track_reps=20, track_reference_n=400_000,
+        beyond_grid=[(64, 512, 4096), (384, 1024, 8192)], beyond_reps=100, eps=DEFAULT_EPS,
+    ),
+}
+
+
+def theorem_parameters(profile: str = "default", **overrides) -> dict:
+    """The theorem chapter's parameters: a profile's values, with non-``None`` overrides applied.
+
+    Raises ``ValueError`` naming the parameter for an unknown profile or name, a repetition
+    count below 2, or a grid entry outside ``d < m <= N``.
+    """
+    if profile not in THEOREM_PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose from {sorted(THEOREM_PROFILES)}")
+    params = dict(THEOREM_PROFILES[profile])
+    for key, value in overrides.items():
+        if key not in params:
+            raise ValueError(f"unknown parameter {key!r}; the theorem chapter takes {sorted(params)}")
+        if value is not None:
+            params[key] = value
+    if not isinstance(params["seed"], int):
+        raise ValueError(f"seed must be an integer, got {params['seed']!r}")
+    for key in [k for k in params if k.endswith("_reps")]:
+        if not isinstance(params[key], int) or params[key] < 2:
+            raise ValueError(f"{key} must be an integer >= 2 (a spread needs two draws), got {params[key]!r}")
+    for key in ("coverage_grid", "beyond_grid"):
+        grid = [tuple(int(v) for v in entry) for entry in params[key]]
+        for d, m, N in grid:
+            if not 0 < d < m <= N:
+                raise ValueError(f"{key} entry (d={d}, m={m}, N={N}) must satisfy 0 < d < m <= N")
+        params[key] = grid
+    if not params["eps"] > 0:
+        raise ValueError(f"eps must be positive, got {params['eps']!r}")
+    if any(h <= 0 for h in params["half_widths"]):
+        raise ValueError(f"half_widths must be positive, got {params['half_widths']!r}")
+    if any(m <= params["track_d"] for m in params["track_ms"]):
+        raise ValueError(f"track_ms must all exceed track_d={params['track_d']}, got {params['track_ms']!r}")
+    return params
