@@ -14,12 +14,12 @@ export MKL_NUM_THREADS := $(THREADS)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-NOTEBOOKS   := theorems
+NOTEBOOKS   := theorems corpus
 LIB_SOURCES := $(wildcard sigma_lib/*.py)
 GENERATED   := $(NOTEBOOKS:%=book/generated/%.ipynb)
 PAPERMILL   := $(BIN)/papermill --no-progress-bar --cwd notebooks
 
-.PHONY: setup test book notebooks-test bench clean
+.PHONY: setup test book notebooks-test corpus bench clean
 
 setup: $(STAMP)
 
@@ -52,6 +52,22 @@ notebooks-test: setup
 	for nb in $(NOTEBOOKS); do \
 	  $(PAPERMILL) notebooks/$$nb.ipynb notebooks/$$nb.ipynb -p profile test -p output_dir ../outputs/nbval/$$nb || exit 1; \
 	done
+
+# Rebuild the TECH corpus from the Debian documentation packages (installed here when apt is
+# available and we are root) and compare it, byte for byte, with the frozen snapshot.
+# `make corpus FREEZE=1` writes the rebuild over the snapshot instead.
+DOC_PACKAGES := python3.11-doc postgresql-doc-15 sqlite3-doc rust-doc golang-1.19-doc
+corpus: setup
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  apt-get install -y -qq $(DOC_PACKAGES) >/dev/null || { apt-get update -qq && apt-get install -y -qq $(DOC_PACKAGES) >/dev/null; }; \
+	else echo "make corpus: not root or no apt-get; using the documentation already installed" >&2; fi
+ifeq ($(FREEZE),1)
+	$(BIN)/python -m sigma_lib.corpus.build --freeze
+else
+	@mkdir -p outputs/corpus
+	$(PAPERMILL) notebooks/corpus.ipynb outputs/corpus/corpus.ipynb -p mode rebuild -p output_dir ../outputs/corpus
+	@echo "Executed notebook with the comparison: outputs/corpus/corpus.ipynb"
+endif
 
 bench: setup
 	$(BIN)/python benchmarks/bench_gram.py

@@ -22,6 +22,7 @@ from .logdet import logdet, regularized_logdet
 from .theorem1 import overestimation_ratio_asymptotic, overestimation_ratio_measured, theorem1_bounds
 from .theorem2 import plugin_estimate, size_invariant_logdet
 from .theorem3 import estimate_sigma_xi, required_block_size, theorem3_interval, z_value
+from .params import require_int, resolve_profile
 from .tracks import DEFAULT_EPS, track1_envelope, track2_u_lln_cov
 from scipy.special import digamma
 
@@ -321,19 +322,10 @@ def theorem_parameters(profile: str = "default", **overrides) -> dict:
     Raises ``ValueError`` naming the parameter for an unknown profile or name, a repetition
     count below 2, or a grid entry outside ``d < m <= N``.
     """
-    if profile not in THEOREM_PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose from {sorted(THEOREM_PROFILES)}")
-    params = dict(THEOREM_PROFILES[profile])
-    for key, value in overrides.items():
-        if key not in params:
-            raise ValueError(f"unknown parameter {key!r}; the theorem chapter takes {sorted(params)}")
-        if value is not None:
-            params[key] = value
-    if not isinstance(params["seed"], int):
-        raise ValueError(f"seed must be an integer, got {params['seed']!r}")
+    params = resolve_profile(THEOREM_PROFILES, profile, overrides, "theorem chapter")
+    require_int(params, "seed", 0)
     for key in [k for k in params if k.endswith("_reps")]:
-        if not isinstance(params[key], int) or params[key] < 2:
-            raise ValueError(f"{key} must be an integer >= 2 (a spread needs two draws), got {params[key]!r}")
+        require_int(params, key, 2)  # a spread needs two draws
     for key in ("coverage_grid", "beyond_grid"):
         grid = [tuple(int(v) for v in entry) for entry in params[key]]
         for d, m, N in grid:
