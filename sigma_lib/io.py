@@ -44,15 +44,17 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 
 def write_csv(rows: Iterable[Mapping], path: str | os.PathLike) -> Path:
-    """Write a list of dicts (one per row; columns from the first row) to CSV, atomically.
+    """Write a list of dicts (one per row) to CSV, atomically.
 
+    Columns are every key in order of first appearance; a row without a column leaves it empty.
     Floats are written with ``repr`` precision, so a table read back is bit-identical.
     """
     rows = list(rows)
     if not rows:
         raise ValueError(f"no rows to write to {path}")
+    fields = list(dict.fromkeys(k for row in rows for k in row))
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: (repr(float(v)) if isinstance(v, float) else v) for k, v in row.items()})

@@ -1,0 +1,9 @@
+"""The S1/S2 recursion experiment (Sec. 4, App. C.3): regenerate, mix, fine-tune, evaluate, embed, measure.
+
+Modules: :mod:`.config` (parameters and profiles), :mod:`.seeds` (per-item random streams),
+:mod:`.base_model` (theta_0: a small GPT trained from scratch, or any Hugging Face model),
+:mod:`.sampling` (batched nucleus sampling with a KV cache), :mod:`.data` (training blocks and
+the real/synthetic mixture), :mod:`.training` (the fine-tuning loop and held-out NLL),
+:mod:`.embedding` (the frozen sentence encoder), :mod:`.measures` (the per-generation metrics),
+:mod:`.checkpoint` (atomic, verified generation folders), :mod:`.engine` (the loop, resume, tables).
+"""

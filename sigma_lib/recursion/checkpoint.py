@@ -1,0 +1,100 @@
+"""Generation folders written atomically and verified on reading.
+
+A generation's folder is written under a temporary name and renamed when complete, with a
+``done.json`` holding the SHA-256 of every file. A folder without ``done.json`` is an
+interrupted write and is ignored (recomputed); a file whose hash differs is a corrupt
+checkpoint and raises an error that names it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from ..corpus.assets import sha256_file, write_jsonl, read_jsonl
+
+DONE = "done.json"
+
+
+def generation_dir(run_dir: str | Path, setting: str, generation: int) -> Path:
+    """``run_dir/<setting>/gen_<g>``; generation 0 (theta_0, shared by S1 and S2) is ``run_dir/base/gen_000``."""
+    return Path(run_dir) / ("base" if generation == 0 else setting) / f"gen_{generation:03d}"
+
+
+class GenerationWriter:
+    """Collects a generation's files in a temporary folder; :meth:`commit` makes them visible at once."""
+
+    def __init__(self, final: Path):
+        self.final = Path(final)
+        self.tmp = self.final.with_name(self.final.name + f".partial-{os.getpid()}")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp.mkdir(parents=True)
+
+    def jsonl(self, name: str, rows: list[dict]) -> None:
+        write_jsonl(rows, self.tmp / name)
+
+    def array(self, name: str, arr: np.ndarray) -> None:
+        np.save(self.tmp / name, arr, allow_pickle=False)
+
+    def model(self, model, tokenizer) -> None:
+        model.to("cpu").save_pretrained(self.tmp / "model")
+        tokenizer.save_pretrained(self.tmp / "model")
+
+    def commit(self, metrics: dict) -> None:
+        files = sorted(str(p.relative_to(self.tmp)) for p in self.tmp.rglob("*") if p.is_file())
+        done = {"metrics": metrics, "files": {f: sha256_file(self.tmp / f) for f in files}}
+        (self.tmp / DONE).write_text(json.dumps(done, indent=1, sort_keys=True))
+        if self.final.exists():
+            shutil.rmtree(self.final)
+        os.replace(self.tmp, self.final)
+
+
+def is_done(folder: Path) -> bool:
+    return (Path(folder) / DONE).is_file()
+
+
+def read_done(folder: Path, verify: bool = True) -> dict:
+    """The ``done.json`` of a finished generation, after checking every file's SHA-256.
+
+    Raises ``ValueError`` naming the corrupt or missing file (delete the folder to recompute it).
+    """
+    folder = Path(folder)
+    try:
+        done = json.loads((folder / DONE).read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"corrupt checkpoint {folder / DONE}: {exc}; delete {folder} to recompute it") from None
+    if verify:
+        for name, digest in done["files"].items():
+            path = folder / name
+            if not path.is_file():
+                raise ValueError(f"corrupt checkpoint: {path} is missing; delete {folder} to recompute it")
+            if sha256_file(path) != digest:
+                raise ValueError(f"corrupt checkpoint: {path} does not match its SHA-256; delete {folder} to recompute it")
+    return done
+
+
+def load_embeddings(folder: Path) -> np.ndarray:
+    return np.load(Path(folder) / "embeddings.npy", allow_pickle=False)
+
+
+def load_texts(folder: Path, name: str = "responses.jsonl") -> list[dict]:
+    return read_jsonl(Path(folder) / name)
+
+
+def remove_model(folder: Path) -> None:
+    """Drop a finished generation's model weights (``keep_checkpoints="last"``), keeping the rest.
+
+    ``done.json`` is rewritten without the model files so the folder still verifies.
+    """
+    folder = Path(folder)
+    if not (folder / "model").is_dir():
+        return
+    done = json.loads((folder / DONE).read_text())
+    done["files"] = {k: v for k, v in done["files"].items() if not k.startswith("model/")}
+    tmp = folder / (DONE + ".tmp")
+    tmp.write_text(json.dumps(done, indent=1, sort_keys=True))
+    os.replace(tmp, folder / DONE)
+    shutil.rmtree(folder / "model")

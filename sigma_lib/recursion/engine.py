@@ -1,0 +1,299 @@
+"""The recursion loop (Sec. 4, App. C.3): S1 restarts from theta_0, S2 carries weights forward.
+
+For each generation ``g >= 1`` of a setting:
+
+1. **pool**: the generation ``g-1`` model continues every real context by
+   ``continuation_tokens`` sampled tokens (one continuation per context, per-context seed);
+2. **mix**: ``round(alpha n)`` real and ``n - round(alpha n)`` synthetic blocks (constant budget);
+3. **train**: from theta_0 (S1, (4.1)) or from theta_{g-1} (S2, (4.2));
+4. **evaluate**: ``k`` responses to every prompt of the frozen bank (per-prompt seeds);
+5. **embed** with the frozen encoder and **measure**: Track I and II with drift and noise,
+   distinct-2, hashed HHI, per-bucket Track II, held-out real-text NLL.
+
+Every generation is a verified folder (:mod:`.checkpoint`); a killed run resumes from the last
+finished generation and ends with the same tables. The tables in ``run_dir/tables`` are rebuilt
+from the generation folders, the single source of truth.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import __version__ as sigma_version
+from ..corpus.assets import TECH_DIR, load_contexts, verify_assets
+from ..corpus.prompts import load_prompt_bank
+from ..io import atomic_write_text, write_csv
+from .base_model import build_base_model, load_pretrained
+from .checkpoint import GenerationWriter, generation_dir, is_done, load_embeddings, read_done, remove_model
+from .config import RunConfig
+from .data import encode_blocks, mixture_indices
+from .embedding import embed_texts, load_encoder
+from .measures import bucket_metrics, surface_metrics, track_metrics
+from .sampling import SampleStats, sample, truncate_at_eos
+from .seeds import derive_seed
+from .training import mean_nll, params_hash, train_causal_lm
+
+TABLES = ("generations", "buckets", "noise")
+
+
+class RunInterrupted(RuntimeError):
+    """Raised by the ``stop_after`` hook (tests): the run stops as if killed after a generation."""
+
+
+def spread_subset(items: list, n: int | None) -> list:
+    """``n`` items spread evenly over the list (all of them if ``n`` is None): a balanced subset
+    of a list sorted by source or bucket."""
+    if n is None or n >= len(items):
+        return list(items)
+    idx = np.unique(np.linspace(0, len(items) - 1, n).round().astype(int))
+    return [items[i] for i in idx]
+
+
+def _versions() -> dict:
+    import sentence_transformers
+    import transformers
+
+    return {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
+            "transformers": transformers.__version__, "sentence_transformers": sentence_transformers.__version__,
+            "sigma_lib": sigma_version}
+
+
+def _check_manifest(run_dir: Path, manifest: dict) -> None:
+    path = run_dir / "manifest.json"
+    if path.is_file():
+        old = json.loads(path.read_text())
+        diffs = [k for k in ("config", "assets", "versions") if old.get(k) != manifest[k]]
+        if diffs:
+            detail = {k: [key for key in set(old.get(k, {})) | set(manifest[k])
+                          if old.get(k, {}).get(key) != manifest[k].get(key)] for k in diffs}
+            raise ValueError(f"{run_dir} holds a run made with other {', '.join(diffs)} (differing: {detail}); "
+                             "use another output directory, or delete this one to start again")
+    else:
+        atomic_write_text(path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
+
+def _cat_blocks(parts: list[tuple[torch.Tensor, torch.Tensor]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(p[0].shape[1] for p in parts)
+    ids, mask = [], []
+    for i, m in parts:
+        extra = width - i.shape[1]
+        ids.append(torch.nn.functional.pad(i, (0, extra), value=pad_id))
+        mask.append(torch.nn.functional.pad(m, (0, extra), value=0))
+    return torch.cat(ids), torch.cat(mask)
+
+
+class Experiment:
+    """One run: its configuration, frozen inputs, models and generation folders."""
+
+    def __init__(self, cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None,
+                 progress: bool = True, log=print):
+        self.cfg, self.run_dir, self.progress, self.log = cfg, Path(run_dir), progress, log
+        self.cache_dir = Path(cache_dir) if cache_dir else self.run_dir.parent / "cache"
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.run_dir.glob("*/*.partial-*"):  # interrupted writes of a killed run
+            shutil.rmtree(stale, ignore_errors=True)
+        torch.set_num_threads(cfg.threads)
+        tech = verify_assets(TECH_DIR)
+        self.contexts = spread_subset(load_contexts(split="train"), cfg.n_contexts)
+        self.heldout = spread_subset(load_contexts(split="heldout"), cfg.n_heldout)
+        self.prompts = spread_subset(load_prompt_bank(), cfg.n_prompts)
+        self.N = len(self.prompts) * cfg.responses_per_prompt
+        if cfg.m > self.N:
+            raise ValueError(f"m={cfg.m} exceeds the number of responses N={self.N} "
+                             f"({len(self.prompts)} prompts x {cfg.responses_per_prompt}); lower m or raise responses_per_prompt")
+        base_path, self.base_info = build_base_model(cfg, [c["text"] for c in self.contexts], self.cache_dir, progress)
+        self.base_path = base_path
+        manifest = {"config": cfg.as_dict(), "assets": {k: v for k, v in tech["files"].items() if not k.startswith("licenses/")},
+                    "versions": _versions(), "base_model": self.base_info,
+                    "inputs": {"contexts": [c["id"] for c in self.contexts][:3] + ["..."], "n_contexts": len(self.contexts),
+                               "n_heldout": len(self.heldout), "n_prompts": len(self.prompts), "N": self.N}}
+        _check_manifest(self.run_dir, manifest)
+        model0, self.tok = load_pretrained(str(base_path), "cpu")
+        self.theta0_hash = params_hash(model0)
+        self.pad_id = self.tok.pad_token_id
+        self.real = encode_blocks(self.tok, [c["text"] for c in self.contexts], cfg.context_tokens)
+        self.heldout_blocks = encode_blocks(self.tok, [c["text"] for c in self.heldout], cfg.context_tokens)
+        self.context_prompts = [row[m.bool()].tolist() for row, m in zip(*self.real)]
+        self.prompt_ids = [self.tok(p["text"])["input_ids"] for p in self.prompts]
+        self.rows = [(p, j) for p in self.prompts for j in range(cfg.responses_per_prompt)]
+        self.buckets = [p["bucket"] for p, _ in self.rows]
+        self._encoder = None
+
+    # -- stages ---------------------------------------------------------------------------
+    @property
+    def encoder(self):
+        if self._encoder is None:
+            self._encoder = load_encoder(self.cfg.device)
+        return self._encoder
+
+    def load_model(self, path: Path):
+        model, _ = load_pretrained(str(path), self.cfg.device)
+        return model
+
+    def evaluate(self, model, generation: int, stream: str, timings: dict, desc: str):
+        """Responses to the prompt bank (``k`` per prompt) and their embeddings."""
+        cfg = self.cfg
+        t = time.perf_counter()
+        seeds = [derive_seed(cfg.seed, generation, stream, p["id"], j) for p, j in self.rows]
+        prompts = [self.prompt_ids[i // cfg.responses_per_prompt] for i in range(len(self.rows))]
+        toks = sample(model, prompts, seeds, cfg.response_tokens, cfg.top_p, cfg.temperature, cfg.sample_batch_size,
+                      self.pad_id, cfg.device, progress=self.progress, desc=f"{desc} responses")
+        texts = [self.tok.decode(truncate_at_eos(x, self.tok.eos_token_id), skip_special_tokens=True) for x in toks]
+        timings["evaluate"] = timings.get("evaluate", 0.0) + time.perf_counter() - t
+        t = time.perf_counter()
+        emb = embed_texts(self.encoder, texts, cfg.embed_batch_size)
+        timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t
+        rows = [{"prompt_id": p["id"], "bucket": p["bucket"], "response": j, "text": x}
+                for (p, j), x in zip(self.rows, texts)]
+        return rows, emb
+
+    def measure(self, rows, emb, emb0, model) -> dict:
+        cfg = self.cfg
+        texts = [r["text"] for r in rows]
+        out = track_metrics(emb, emb0, cfg.m, cfg.seed, cfg.eps, cfg.n_draws)
+        out.update(surface_metrics(texts))
+        out["heldout_nll"] = mean_nll(model, *self.heldout_blocks, device=cfg.device)
+        out["buckets"] = bucket_metrics(emb, emb0, self.buckets, cfg.eps)
+        return out
+
+    def baseline(self) -> Path:
+        """Generation 0: theta_0 evaluated (twice with ``reseed_baseline``: the evaluation's own noise)."""
+        folder = generation_dir(self.run_dir, "base", 0)
+        if is_done(folder):
+            read_done(folder)
+            return folder
+        timings: dict = {}
+        model = self.load_model(self.base_path)
+        rows, emb = self.evaluate(model, 0, "eval", timings, "g0")
+        t = time.perf_counter()
+        metrics = self.measure(rows, emb, emb, model)
+        w = GenerationWriter(folder)
+        if self.cfg.reseed_baseline:
+            rows2, emb2 = self.evaluate(model, 0, "eval-reseed", timings, "g0 reseeded")
+            metrics["reseed"] = self.measure(rows2, emb2, emb, model)
+            w.jsonl("responses_reseed.jsonl", rows2)
+            w.array("embeddings_reseed.npy", emb2)
+        timings["measure"] = time.perf_counter() - t
+        metrics.update(start_params=self.theta0_hash, end_params=self.theta0_hash, timings=timings)
+        w.jsonl("responses.jsonl", rows)
+        w.array("embeddings.npy", emb)
+        w.commit(metrics)
+        return folder
+
+    def generation(self, setting: str, g: int, prev_folder: Path, emb0: np.ndarray) -> Path:
+        """Compute and commit generation ``g`` of ``setting`` (its folder)."""
+        cfg = self.cfg
+        folder = generation_dir(self.run_dir, setting, g)
+        timings: dict = {}
+        prev_path = self.base_path if g == 1 else prev_folder / "model"
+        prev_model = self.load_model(prev_path)
+        t = time.perf_counter()
+        seeds = [derive_seed(cfg.seed, g, "pool", c["id"]) for c in self.contexts]
+        cont = sample(prev_model, self.context_prompts, seeds, cfg.continuation_tokens, cfg.top_p, cfg.temperature,
+                      cfg.sample_batch_size, self.pad_id, cfg.device, progress=self.progress,
+                      desc=f"{setting} g{g} pool")
+        syn_ids = torch.tensor(cont, dtype=torch.long)
+        syn_mask = torch.ones_like(syn_ids)
+        for r, x in enumerate(cont):  # nothing after an end-of-text token is trained on
+            syn_mask[r, len(truncate_at_eos(x, self.tok.eos_token_id)):] = 0
+        timings["pool"] = time.perf_counter() - t
+        real_idx, syn_idx = mixture_indices(len(self.contexts), len(self.contexts), len(cont), cfg.alpha, cfg.seed, g)
+        parts = [(self.real[0][real_idx], self.real[1][real_idx])] if real_idx else []
+        parts.append((syn_ids[syn_idx], syn_mask[syn_idx]))
+        ids, mask = _cat_blocks(parts, self.pad_id)
+        start = self.load_model(self.base_path if setting == "S1" else prev_path)
+        start_hash = params_hash(start)
+        stats = train_causal_lm(start, ids, mask, cfg.epochs, cfg.batch_size, cfg.lr, cfg.weight_decay,
+                                (cfg.seed, setting, g, "train"), cfg.device, self.progress, f"{setting} g{g} train")
+        timings["train"] = stats.seconds
+        rows, emb = self.evaluate(start, g, "eval", timings, f"{setting} g{g}")
+        t = time.perf_counter()
+        metrics = self.measure(rows, emb, emb0, start)
+        timings["measure"] = time.perf_counter() - t
+        metrics.update(start_params=start_hash, end_params=params_hash(start), timings=timings,
+                       train_tokens=stats.tokens, train_final_loss=stats.final_loss,
+                       n_real_blocks=len(real_idx), n_synthetic_blocks=len(syn_idx))
+        w = GenerationWriter(folder)
+        w.jsonl("pool.jsonl", [{"context_id": c["id"], "text": self.tok.decode(truncate_at_eos(x, self.tok.eos_token_id),
+                                                                             skip_special_tokens=True)}
+                               for c, x in zip(self.contexts, cont)])
+        w.jsonl("responses.jsonl", rows)
+        w.array("embeddings.npy", emb)
+        w.model(start, self.tok)
+        w.commit(metrics)
+        return folder
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self, stop_after: tuple[str, int] | None = None) -> dict[str, list[dict]]:
+        cfg = self.cfg
+        base = self.baseline()
+        emb0 = load_embeddings(base)
+        for setting in cfg.settings:
+            prev = base
+            for g in range(1, cfg.generations + 1):
+                folder = generation_dir(self.run_dir, setting, g)
+                if is_done(folder):
+                    read_done(folder)
+                    self.log(f"{setting} g{g}: done earlier, verified")
+                elif setting == "S2" and g == 1 and is_done(generation_dir(self.run_dir, "S1", 1)):
+                    # S1 and S2 coincide at g = 1 (both train theta_0 on theta_0's pool): reuse it.
+                    src = generation_dir(self.run_dir, "S1", 1)
+                    read_done(src)
+                    tmp = folder.with_name(folder.name + f".partial-{os.getpid()}")
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    shutil.copytree(src, tmp)
+                    folder.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(tmp, folder)
+                else:
+                    self.generation(setting, g, prev, emb0)
+                if cfg.keep_checkpoints == "last" and g > 1:
+                    remove_model(prev)
+                prev = folder
+                if stop_after == (setting, g):
+                    self.write_tables()
+                    raise RunInterrupted(f"stopped after {setting} g{g} (stop_after)")
+        return self.write_tables()
+
+    def write_tables(self) -> dict[str, list[dict]]:
+        """Rebuild every table from the finished generation folders (atomic CSV writes)."""
+        tables: dict[str, list[dict]] = {"generations": [], "buckets": [], "noise": [], "timings": []}
+        base = generation_dir(self.run_dir, "base", 0)
+        if not is_done(base):
+            return tables
+        base_metrics = read_done(base, verify=False)["metrics"]
+        for setting in self.cfg.settings:
+            for g in range(0, self.cfg.generations + 1):
+                folder = generation_dir(self.run_dir, setting, g)
+                if not is_done(folder):
+                    break
+                m = base_metrics if g == 0 else read_done(folder, verify=False)["metrics"]
+                row = {"setting": setting, "generation": g}
+                row.update({k: v for k, v in m.items() if not isinstance(v, (dict, list))})
+                tables["generations"].append(row)
+                tables["buckets"] += [{"setting": setting, "generation": g, **b} for b in m["buckets"]]
+                tables["timings"] += [{"setting": setting, "generation": g, "stage": k, "seconds": v}
+                                      for k, v in m["timings"].items()]
+        if "reseed" in base_metrics:
+            r = base_metrics["reseed"]
+            tables["noise"].append({"kind": "theta_0 evaluated with other seeds", "drift_U": r["drift_U"],
+                                    "drift_gamma_kf": r["drift_gamma_kf"], "index_set_noise_U": r["noise_U"],
+                                    "distinct_2_change": r["distinct_2"] - base_metrics["distinct_2"],
+                                    "hhi_change": r["hhi"] - base_metrics["hhi"]})
+        out = self.run_dir / "tables"
+        for name, rows in tables.items():
+            if rows:
+                write_csv(rows, out / f"{name}.csv")
+        return tables
+
+
+def run_experiment(cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None, progress: bool = True,
+                   stop_after: tuple[str, int] | None = None, log=print) -> dict[str, list[dict]]:
+    """Run (or resume) a recursion experiment; returns the tables (also written to ``run_dir/tables``)."""
+    return Experiment(cfg, run_dir, cache_dir, progress, log).run(stop_after)

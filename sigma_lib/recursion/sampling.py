@@ -1,0 +1,123 @@
+"""Batched nucleus sampling with a KV cache, left padding and one random stream per row.
+
+Each row (a context or a prompt's k-th response) draws its uniforms from its own
+``torch.Generator``, so what it samples depends only on its seed and the model, not on batch
+size or on which rows share its batch. Decoding: temperature, then top-p (nucleus) truncation,
+then inverse-CDF sampling with the row's uniform (App. C.3: top-p 0.95, temperature 1.0).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+from tqdm import tqdm
+
+
+@dataclass
+class SampleStats:
+    """Tokens generated and seconds spent (for tokens/s)."""
+
+    new_tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.new_tokens / self.seconds if self.seconds > 0 else float("nan")
+
+
+def nucleus_sample(logits: torch.Tensor, uniforms: torch.Tensor, top_p: float, temperature: float) -> torch.Tensor:
+    """Sample one token per row from ``softmax(logits / temperature)`` restricted to its top-p nucleus.
+
+    Parameters
+    ----------
+    logits : (B, V) float tensor
+    uniforms : (B,) float64 tensor of U(0, 1) draws, one per row
+    top_p : nucleus mass in (0, 1]; the smallest set of most likely tokens with mass >= top_p
+    temperature : > 0
+
+    Returns
+    -------
+    (B,) long tensor of token ids.
+    """
+    probs = torch.softmax(logits.double() / temperature, dim=-1)
+    sorted_p, order = probs.sort(dim=-1, descending=True)
+    cum = sorted_p.cumsum(dim=-1)
+    keep = (cum - sorted_p) < top_p  # a token is kept if the mass before it is below top_p
+    sorted_p = sorted_p * keep
+    cum = sorted_p.cumsum(dim=-1)
+    target = uniforms.to(cum.device, torch.float64).unsqueeze(1) * cum[:, -1:]
+    pick = torch.searchsorted(cum, target).clamp_max(cum.shape[1] - 1)
+    return order.gather(1, pick).squeeze(1)
+
+
+@torch.no_grad()
+def sample(model, prompts: list[list[int]], seeds: list[int], max_new_tokens: int, top_p: float = 0.95,
+           temperature: float = 1.0, batch_size: int = 64, pad_id: int = 0, device: str = "cpu",
+           use_cache: bool = True, progress: bool = False, desc: str = "sampling",
+           stats: SampleStats | None = None) -> list[list[int]]:
+    """Continue every prompt by ``max_new_tokens`` sampled tokens; returns the new tokens per prompt.
+
+    Parameters
+    ----------
+    model : a causal LM (``transformers``), in eval mode
+    prompts : token ids of each prompt (non-empty)
+    seeds : one seed per prompt (see :func:`sigma_lib.recursion.seeds.derive_seed`)
+    max_new_tokens : tokens to sample per prompt
+    batch_size : prompts per forward pass; results do not depend on it
+    use_cache : reuse keys and values (KV cache); ``False`` recomputes the whole prefix each step
+    """
+    if len(prompts) != len(seeds):
+        raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
+    if any(len(p) == 0 for p in prompts):
+        raise ValueError("every prompt needs at least one token")
+    model.eval()
+    out: list[list[int]] = [None] * len(prompts)  # type: ignore[list-item]
+    # Sort by length so batches waste little padding; the result is independent of this order.
+    order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
+    t0 = time.perf_counter()
+    for start in tqdm(range(0, len(order), batch_size), desc=desc, disable=not progress, leave=False):
+        rows = order[start : start + batch_size]
+        gens = []
+        for i in rows:
+            g = torch.Generator()
+            g.manual_seed(seeds[i])
+            gens.append(g)
+        width = max(len(prompts[i]) for i in rows)
+        ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for r, i in enumerate(rows):  # left padding
+            ids[r, width - len(prompts[i]):] = torch.tensor(prompts[i])
+            mask[r, width - len(prompts[i]):] = 1
+        ids, mask = ids.to(device), mask.to(device)
+        new = torch.empty((len(rows), max_new_tokens), dtype=torch.long, device=device)
+        past = None
+        cur_ids, cur_mask = ids, mask
+        for step in range(max_new_tokens):
+            positions = (cur_mask.cumsum(-1) - 1).clamp_min(0)
+            if use_cache and past is not None:
+                res = model(input_ids=cur_ids[:, -1:], attention_mask=cur_mask, position_ids=positions[:, -1:],
+                            past_key_values=past, use_cache=True)
+            else:
+                res = model(input_ids=cur_ids, attention_mask=cur_mask, position_ids=positions, use_cache=use_cache,
+                            logits_to_keep=1)
+            past = res.past_key_values if use_cache else None
+            u = torch.tensor([torch.rand(1, generator=g, dtype=torch.float64).item() for g in gens], dtype=torch.float64)
+            tok = nucleus_sample(res.logits[:, -1, :], u, top_p, temperature)
+            new[:, step] = tok
+            cur_ids = torch.cat([cur_ids, tok[:, None]], dim=1)
+            cur_mask = torch.cat([cur_mask, torch.ones_like(tok)[:, None]], dim=1)
+        new = new.cpu()
+        for r, i in enumerate(rows):
+            out[i] = new[r].tolist()
+    if stats is not None:
+        stats.new_tokens += len(prompts) * max_new_tokens
+        stats.seconds += time.perf_counter() - t0
+    return out
+
+
+def truncate_at_eos(tokens: list[int], eos_id: int | None) -> list[int]:
+    """Tokens up to (not including) the first end-of-sequence token."""
+    if eos_id is not None and eos_id in tokens:
+        return tokens[: tokens.index(eos_id)]
+    return tokens

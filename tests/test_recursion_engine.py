@@ -1,0 +1,130 @@
+"""The recursion engine end to end on the smoke profile: tables, S1/S2, resume, corruption, OPT path."""
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from sigma_lib.recursion import checkpoint
+from sigma_lib.recursion.base_model import load_pretrained, project_tokenizer
+from sigma_lib.recursion.config import run_config
+from sigma_lib.recursion.engine import RunInterrupted, run_experiment
+
+TABLES = ("generations.csv", "buckets.csv", "noise.csv")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("theta0-cache")
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory, cache):
+    run_dir = tmp_path_factory.mktemp("smoke") / "run"
+    tables = run_experiment(run_config("smoke"), run_dir, cache, progress=False, log=lambda s: None)
+    return run_dir, tables
+
+
+def test_smoke_profile_end_to_end(smoke_run):
+    run_dir, tables = smoke_run
+    gens = tables["generations"]
+    assert [(r["setting"], r["generation"]) for r in gens] == [(s, g) for s in ("S1", "S2") for g in range(3)]
+    for r in gens:
+        assert r["N"] == 540 and r["m"] == 400 and r["d"] == 384
+        assert all(torch.isfinite(torch.tensor(float(r[k]))) for k in ("U", "gamma_kf", "distinct_2", "hhi", "heldout_nll"))
+    assert gens[0]["drift_U"] == 0.0 and gens[1]["noise_U"] > 0
+    assert len(tables["buckets"]) == 6 * 5 and len(tables["noise"]) == 1
+    for name in TABLES + ("timings.csv",):
+        assert (run_dir / "tables" / name).is_file()
+    assert (run_dir / "manifest.json").is_file()
+    assert len(checkpoint.load_texts(run_dir / "S1" / "gen_001", "pool.jsonl")) == 32
+
+
+def test_s1_restarts_from_theta0_and_s2_carries_weights(smoke_run):
+    _, tables = smoke_run
+    rows = {(r["setting"], r["generation"]): r for r in tables["generations"]}
+    theta0 = rows[("S1", 0)]["end_params"]
+    for g in (1, 2):
+        assert rows[("S1", g)]["start_params"] == theta0
+        assert rows[("S2", g)]["start_params"] == rows[("S2", g - 1)]["end_params"]
+        assert rows[("S1", g)]["end_params"] != theta0
+    assert rows[("S2", 1)]["end_params"] == rows[("S1", 1)]["end_params"]  # S1 and S2 coincide at g = 1
+    assert rows[("S2", 2)]["end_params"] != rows[("S1", 2)]["end_params"]
+
+
+def test_resume_after_interruption_gives_identical_tables(smoke_run, tmp_path, cache, monkeypatch):
+    ref_dir, _ = smoke_run
+    run_dir = tmp_path / "run"
+    cfg = run_config("smoke")
+    with pytest.raises(RunInterrupted):
+        run_experiment(cfg, run_dir, cache, progress=False, stop_after=("S1", 1), log=lambda s: None)
+    # Second interruption: killed while writing S1 g2 (its folder is left half-written).
+    real_commit = checkpoint.GenerationWriter.commit
+
+    def killed(self, metrics):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(checkpoint.GenerationWriter, "commit", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(cfg, run_dir, cache, progress=False, log=lambda s: None)
+    assert list((run_dir / "S1").glob("gen_002.partial-*")) and not (run_dir / "S1" / "gen_002").exists()
+    monkeypatch.setattr(checkpoint.GenerationWriter, "commit", real_commit)
+    run_experiment(cfg, run_dir, cache, progress=False, log=lambda s: None)
+    for name in TABLES:
+        assert (run_dir / "tables" / name).read_bytes() == (ref_dir / "tables" / name).read_bytes(), name
+    assert not list(run_dir.glob("*/*.partial-*"))
+
+
+def test_corrupt_checkpoint_is_named(smoke_run, tmp_path, cache):
+    ref_dir, _ = smoke_run
+    run_dir = tmp_path / "run"
+    shutil.copytree(ref_dir, run_dir)
+    weights = run_dir / "S2" / "gen_002" / "model" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"corrupt checkpoint: .*S2/gen_002/model/model.safetensors"):
+        run_experiment(run_config("smoke"), run_dir, cache, progress=False, log=lambda s: None)
+
+
+def test_other_parameters_in_the_same_directory_are_refused(smoke_run, tmp_path, cache):
+    ref_dir, _ = smoke_run
+    run_dir = tmp_path / "run"
+    shutil.copytree(ref_dir, run_dir)
+    with pytest.raises(ValueError, match="other config"):
+        run_experiment(run_config("smoke", seed=1), run_dir, cache, progress=False, log=lambda s: None)
+
+
+def test_m_larger_than_n_is_refused(tmp_path, cache):
+    with pytest.raises(ValueError, match="exceeds the number of responses"):
+        run_experiment(run_config("smoke", m=600), tmp_path / "run", cache, progress=False, log=lambda s: None)
+
+
+@pytest.fixture(scope="module")
+def tiny_opt(tmp_path_factory):
+    from transformers import OPTConfig, OPTForCausalLM
+
+    tok = project_tokenizer()
+    conf = OPTConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, ffn_dim=64, num_attention_heads=2,
+                     max_position_embeddings=256, word_embed_proj_dim=32, pad_token_id=tok.pad_token_id,
+                     bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id, dropout=0.0)
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny-opt")
+    OPTForCausalLM(conf).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def test_hugging_face_path_with_a_local_tiny_opt(tiny_opt, tmp_path, cache):
+    cfg = run_config("smoke", base_model=str(tiny_opt), generations=1, settings="S1", reseed_baseline=False)
+    tables = run_experiment(cfg, tmp_path / "run", cache, progress=False, log=lambda s: None)
+    rows = tables["generations"]
+    assert [r["generation"] for r in rows] == [0, 1]
+    assert rows[1]["start_params"] == rows[0]["end_params"] != rows[1]["end_params"]
+    model, tok = load_pretrained(str(tiny_opt))
+    assert model.config.model_type == "opt"
+
+
+def test_a_model_that_is_not_local_gives_instructions(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not available locally.*huggingface-cli download"):
+        load_pretrained(str(tmp_path / "no-such-model"))
