@@ -14,8 +14,8 @@ export MKL_NUM_THREADS := $(THREADS)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-NOTEBOOKS   := theorems corpus
-LIB_SOURCES := $(wildcard sigma_lib/*.py)
+NOTEBOOKS   := theorems corpus recursion
+LIB_SOURCES := $(shell find sigma_lib -name '*.py')
 GENERATED   := $(NOTEBOOKS:%=book/generated/%.ipynb)
 PAPERMILL   := $(BIN)/papermill --no-progress-bar --cwd notebooks
 
@@ -73,6 +73,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_gram.py
 	$(BIN)/python benchmarks/bench_algorithm1_vs_kernel.py
 	$(BIN)/python benchmarks/bench_streaming_monitor.py
+	$(BIN)/python benchmarks/bench_recursion.py
 
 clean:
 	rm -rf $(VENV) book/_build .pytest_cache .hypothesis

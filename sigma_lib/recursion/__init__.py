@@ -7,3 +7,10 @@ the real/synthetic mixture), :mod:`.training` (the fine-tuning loop and held-out
 :mod:`.embedding` (the frozen sentence encoder), :mod:`.measures` (the per-generation metrics),
 :mod:`.checkpoint` (atomic, verified generation folders), :mod:`.engine` (the loop, resume, tables).
 """
+
+import warnings as _warnings
+
+# transformers and sentence-transformers import tqdm.auto, which warns (with an absolute path) in
+# a notebook without ipywidgets; the warning is noise, and would make notebook outputs depend on
+# where the repository lives.
+_warnings.filterwarnings("ignore", message="IProgress not found")

@@ -39,15 +39,23 @@ def project_tokenizer():
                                    bos_token=EOS)
 
 
+def quiet_transformers() -> None:
+    """Silence ``transformers``' per-load progress bars and advisory warnings (they would drown
+    the stage progress bars and make notebook outputs differ between a fresh and a resumed run)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def load_pretrained(path_or_id: str, device: str = "cpu"):
     """``(model, tokenizer)`` of a Hugging Face model from local files only (never a download).
 
     Raises ``FileNotFoundError`` with instructions when the model is not available locally.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # one bar per weight load would drown the stage bars
+    quiet_transformers()
     try:
         tok = AutoTokenizer.from_pretrained(path_or_id, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(path_or_id, local_files_only=True)
@@ -92,6 +100,7 @@ def build_base_model(cfg, contexts: list[str], cache_dir: str | Path, progress: 
         return final, json.loads(info_file.read_text())
     from transformers import GPT2Config, GPT2LMHeadModel
 
+    quiet_transformers()
     tok = project_tokenizer()
     conf = GPT2Config(**json.loads(BUILTIN[name].read_text()), vocab_size=len(tok),
                       bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id)

@@ -26,7 +26,7 @@ class RunConfig:
 
     profile: str = "default"
     settings: tuple[str, ...] = SETTINGS
-    generations: int = 5
+    generations: int = 4
     base_model: str = "gpt-small"          # "gpt-small", "gpt-tiny", or a Hugging Face id / local path
     device: str = "cpu"
     alpha: float = 0.0
@@ -68,12 +68,16 @@ PROFILES: dict[str, dict] = {
     "smoke": dict(profile="smoke", generations=2, base_model="gpt-tiny", n_contexts=32, n_heldout=16,
                   responses_per_prompt=3, continuation_tokens=16, response_tokens=8, epochs=1, base_epochs=2,
                   lr=1e-3, m=400, n_draws=10, reseed_baseline=True, threads=1),
-    "default": dict(profile="default", generations=5, base_model="gpt-small", responses_per_prompt=4,
-                    continuation_tokens=64, response_tokens=64, epochs=5, base_epochs=10, lr=5e-5, m=512),
+    "default": dict(profile="default", generations=4, base_model="gpt-small", responses_per_prompt=4,
+                    continuation_tokens=64, response_tokens=64, epochs=5, base_epochs=10, lr=5e-5, m=512,
+                    sample_batch_size=256, embed_batch_size=128),
     "paper": dict(profile="paper", generations=50, base_model="facebook/opt-125m", device="cuda",
                   responses_per_prompt=4, continuation_tokens=64, response_tokens=256, epochs=5, lr=5e-5,
                   m=512, keep_checkpoints="last", sample_batch_size=128),
 }
+
+
+PROFILES["test"] = PROFILES["smoke"]  # every chapter's small profile is called "test" too (make notebooks-test)
 
 
 def run_config(profile: str = "default", **overrides) -> RunConfig:

@@ -19,7 +19,11 @@ def encoder_path():
 
 def load_encoder(device: str = "cpu", path=None):
     """A ``SentenceTransformer`` on ``device`` from ``path`` (default: the bundled MiniLM)."""
-    from sentence_transformers import SentenceTransformer
+    import warnings
+
+    with warnings.catch_warnings():  # tqdm.autonotebook warns at import when ipywidgets is absent
+        warnings.simplefilter("ignore")
+        from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(path or encoder_path()), device=device, local_files_only=True)
 

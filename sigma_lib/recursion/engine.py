@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from .. import __version__ as sigma_version
 from ..corpus.assets import TECH_DIR, load_contexts, verify_assets
@@ -157,10 +158,13 @@ class Experiment:
     def measure(self, rows, emb, emb0, model) -> dict:
         cfg = self.cfg
         texts = [r["text"] for r in rows]
-        out = track_metrics(emb, emb0, cfg.m, cfg.seed, cfg.eps, cfg.n_draws)
+        # One BLAS thread: torch's OpenMP threads keep spinning after each op, and BLAS threads
+        # competing with them on 2 cores made this stage 10x slower.
+        with threadpool_limits(limits=1, user_api="blas"):
+            out = track_metrics(emb, emb0, cfg.m, cfg.seed, cfg.eps, cfg.n_draws)
+            out["buckets"] = bucket_metrics(emb, emb0, self.buckets, cfg.eps)
         out.update(surface_metrics(texts))
         out["heldout_nll"] = mean_nll(model, *self.heldout_blocks, device=cfg.device)
-        out["buckets"] = bucket_metrics(emb, emb0, self.buckets, cfg.eps)
         return out
 
     def baseline(self) -> Path:
@@ -174,13 +178,15 @@ class Experiment:
         rows, emb = self.evaluate(model, 0, "eval", timings, "g0")
         t = time.perf_counter()
         metrics = self.measure(rows, emb, emb, model)
+        timings["measure"] = time.perf_counter() - t
         w = GenerationWriter(folder)
         if self.cfg.reseed_baseline:
             rows2, emb2 = self.evaluate(model, 0, "eval-reseed", timings, "g0 reseeded")
+            t = time.perf_counter()
             metrics["reseed"] = self.measure(rows2, emb2, emb, model)
+            timings["measure"] += time.perf_counter() - t
             w.jsonl("responses_reseed.jsonl", rows2)
             w.array("embeddings_reseed.npy", emb2)
-        timings["measure"] = time.perf_counter() - t
         metrics.update(start_params=self.theta0_hash, end_params=self.theta0_hash, timings=timings)
         w.jsonl("responses.jsonl", rows)
         w.array("embeddings.npy", emb)

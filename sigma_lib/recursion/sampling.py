@@ -26,7 +26,8 @@ class SampleStats:
         return self.new_tokens / self.seconds if self.seconds > 0 else float("nan")
 
 
-def nucleus_sample(logits: torch.Tensor, uniforms: torch.Tensor, top_p: float, temperature: float) -> torch.Tensor:
+def nucleus_sample(logits: torch.Tensor, uniforms: torch.Tensor, top_p: float, temperature: float,
+                   candidates: int = 1024) -> torch.Tensor:
     """Sample one token per row from ``softmax(logits / temperature)`` restricted to its top-p nucleus.
 
     Parameters
@@ -35,17 +36,34 @@ def nucleus_sample(logits: torch.Tensor, uniforms: torch.Tensor, top_p: float, t
     uniforms : (B,) float64 tensor of U(0, 1) draws, one per row
     top_p : nucleus mass in (0, 1]; the smallest set of most likely tokens with mass >= top_p
     temperature : > 0
+    candidates : the nucleus is first sought among the ``candidates`` most likely tokens
+        (``torch.topk``); rows whose nucleus is larger fall back to a full sort. The result is the
+        same either way; the fast path avoids sorting the whole vocabulary at every step.
 
     Returns
     -------
     (B,) long tensor of token ids.
     """
     probs = torch.softmax(logits.double() / temperature, dim=-1)
-    sorted_p, order = probs.sort(dim=-1, descending=True)
+    k = min(candidates, probs.shape[1])
+    top_p_sorted, top_idx = probs.topk(k, dim=-1, sorted=True)
+    covered = (top_p_sorted.sum(-1) >= top_p) | (k == probs.shape[1])
+    out = torch.empty(probs.shape[0], dtype=torch.long, device=probs.device)
+    if covered.any():
+        out[covered] = _pick(top_p_sorted[covered], top_idx[covered], uniforms[covered.cpu()], top_p)
+    if (~covered).any():
+        rest = probs[~covered]
+        sorted_p, order = rest.sort(dim=-1, descending=True)
+        out[~covered] = _pick(sorted_p, order, uniforms[(~covered).cpu()], top_p)
+    return out
+
+
+def _pick(sorted_p: torch.Tensor, order: torch.Tensor, uniforms: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Inverse-CDF draw within the nucleus of probabilities sorted in decreasing order."""
     cum = sorted_p.cumsum(dim=-1)
     keep = (cum - sorted_p) < top_p  # a token is kept if the mass before it is below top_p
-    sorted_p = sorted_p * keep
-    cum = sorted_p.cumsum(dim=-1)
+    kept = sorted_p * keep
+    cum = kept.cumsum(dim=-1)
     target = uniforms.to(cum.device, torch.float64).unsqueeze(1) * cum[:, -1:]
     pick = torch.searchsorted(cum, target).clamp_max(cum.shape[1] - 1)
     return order.gather(1, pick).squeeze(1)
@@ -89,24 +107,24 @@ def sample(model, prompts: list[list[int]], seeds: list[int], max_new_tokens: in
         for r, i in enumerate(rows):  # left padding
             ids[r, width - len(prompts[i]):] = torch.tensor(prompts[i])
             mask[r, width - len(prompts[i]):] = 1
-        ids, mask = ids.to(device), mask.to(device)
+        # The attention mask is allocated at its final width once; step t uses its first columns.
+        full_mask = torch.cat([mask, torch.ones((len(rows), max_new_tokens), dtype=torch.long)], dim=1).to(device)
+        ids = ids.to(device)
         new = torch.empty((len(rows), max_new_tokens), dtype=torch.long, device=device)
         past = None
-        cur_ids, cur_mask = ids, mask
         for step in range(max_new_tokens):
+            cur_mask = full_mask[:, : width + step]
             positions = (cur_mask.cumsum(-1) - 1).clamp_min(0)
             if use_cache and past is not None:
-                res = model(input_ids=cur_ids[:, -1:], attention_mask=cur_mask, position_ids=positions[:, -1:],
+                res = model(input_ids=new[:, step - 1 : step], attention_mask=cur_mask, position_ids=positions[:, -1:],
                             past_key_values=past, use_cache=True)
             else:
+                cur_ids = torch.cat([ids, new[:, :step]], dim=1)
                 res = model(input_ids=cur_ids, attention_mask=cur_mask, position_ids=positions, use_cache=use_cache,
                             logits_to_keep=1)
             past = res.past_key_values if use_cache else None
             u = torch.tensor([torch.rand(1, generator=g, dtype=torch.float64).item() for g in gens], dtype=torch.float64)
-            tok = nucleus_sample(res.logits[:, -1, :], u, top_p, temperature)
-            new[:, step] = tok
-            cur_ids = torch.cat([cur_ids, tok[:, None]], dim=1)
-            cur_mask = torch.cat([cur_mask, torch.ones_like(tok)[:, None]], dim=1)
+            new[:, step] = nucleus_sample(res.logits[:, -1, :], u, top_p, temperature)
         new = new.cpu()
         for r, i in enumerate(rows):
             out[i] = new[r].tolist()
