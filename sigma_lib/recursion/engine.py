@@ -39,7 +39,7 @@ from .embedding import embed_texts, load_encoder
 from .measures import bucket_metrics, surface_metrics, track_metrics
 from .sampling import SampleStats, sample, truncate_at_eos
 from .seeds import derive_seed
-from .training import mean_nll, params_hash, train_causal_lm
+from .training import nll_with_error, params_hash, train_causal_lm
 
 TABLES = ("generations", "buckets", "noise")
 
@@ -164,7 +164,7 @@ class Experiment:
             out = track_metrics(emb, emb0, cfg.m, cfg.seed, cfg.eps, cfg.n_draws)
             out["buckets"] = bucket_metrics(emb, emb0, self.buckets, cfg.eps)
         out.update(surface_metrics(texts))
-        out["heldout_nll"] = mean_nll(model, *self.heldout_blocks, device=cfg.device)
+        out["heldout_nll"], out["heldout_nll_se"] = nll_with_error(model, *self.heldout_blocks, device=cfg.device)
         return out
 
     def baseline(self) -> Path:

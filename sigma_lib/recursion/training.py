@@ -71,19 +71,34 @@ def train_causal_lm(model, ids: torch.Tensor, mask: torch.Tensor, epochs: int, b
 
 
 @torch.no_grad()
-def mean_nll(model, ids: torch.Tensor, mask: torch.Tensor, batch_size: int = 64, device: str = "cpu") -> float:
-    """Mean next-token negative log-likelihood (nats per token) of the unmasked tokens."""
+def block_nll(model, ids: torch.Tensor, mask: torch.Tensor, batch_size: int = 64,
+              device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed next-token negative log-likelihood (nats) and predicted-token count of every block."""
     model.to(device).eval()
-    total, count = 0.0, 0
+    sums, counts = [], []
     for start in range(0, ids.shape[0], batch_size):
         x, m = ids[start : start + batch_size].to(device), mask[start : start + batch_size].to(device)
         logits = model(input_ids=x, attention_mask=m).logits[:, :-1].float()
-        target = x[:, 1:]
-        keep = m[:, 1:].bool()
-        nll = torch.nn.functional.cross_entropy(logits.transpose(1, 2), target, reduction="none")
-        total += float(nll[keep].sum())
-        count += int(keep.sum())
-    return total / count
+        keep = m[:, 1:].float()
+        nll = torch.nn.functional.cross_entropy(logits.transpose(1, 2), x[:, 1:], reduction="none")
+        sums.append((nll * keep).sum(1).cpu())
+        counts.append(keep.sum(1).cpu())
+    return torch.cat(sums).double(), torch.cat(counts).double()
+
+
+def mean_nll(model, ids: torch.Tensor, mask: torch.Tensor, batch_size: int = 64, device: str = "cpu") -> float:
+    """Mean next-token negative log-likelihood (nats per token) of the unmasked tokens."""
+    sums, counts = block_nll(model, ids, mask, batch_size, device)
+    return float(sums.sum() / counts.sum())
+
+
+def nll_with_error(model, ids: torch.Tensor, mask: torch.Tensor, batch_size: int = 64,
+                   device: str = "cpu") -> tuple[float, float]:
+    """Mean NLL (nats per token) and its standard error over blocks (sd of per-block means / sqrt(n))."""
+    sums, counts = block_nll(model, ids, mask, batch_size, device)
+    per_block = sums / counts
+    se = float(per_block.std(unbiased=True) / per_block.numel() ** 0.5) if per_block.numel() > 1 else 0.0
+    return float(sums.sum() / counts.sum()), se
 
 
 def params_hash(model) -> str:

@@ -1,0 +1,191 @@
+"""Tables and series for the book's metrics and appendix chapters, from a run directory only.
+
+Every number comes from the run's CSV tables (``run_dir/tables``) or, for the signals beyond the
+paper, from the embeddings and responses stored in its generation folders. The paper's own
+numbers come from ``data/paper_reported.json`` and are only ever shown labelled as the paper's.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .recursion.checkpoint import generation_dir, load_embeddings, load_texts
+from .recursion.measures import bucket_metrics
+from .run_summary import run_summary
+from .signals import bootstrap_sd, first_exit, rankme, vendi_score
+from .surface import distinct_n, spearman
+
+PAPER_FILE = Path(__file__).resolve().parent / "data" / "paper_reported.json"
+
+
+def paper_reported() -> dict:
+    """The paper's printed Table 1, Table 11 and C.4 series (for side-by-side display only)."""
+    return json.loads(PAPER_FILE.read_text())
+
+
+def _num(v: str):
+    if v in ("", None):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(v)
+        except ValueError:
+            pass
+    return {"True": True, "False": False}.get(v, v)
+
+
+def load_table(run_dir: str | Path, name: str) -> list[dict]:
+    """A run table (``generations``, ``buckets``, ``noise``, ``timings``) as dicts of numbers.
+
+    Raises ``FileNotFoundError`` naming the table when the run has not produced it yet.
+    """
+    path = Path(run_dir) / "tables" / f"{name}.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"no table {path}: run the recursion experiment first (notebooks/recursion.ipynb)")
+    with open(path, newline="") as f:
+        return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _by_setting(rows: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r["setting"], []).append(r)
+    return {s: sorted(v, key=lambda r: r["generation"]) for s, v in out.items()}
+
+
+def table1(gen_rows: list[dict]) -> list[dict]:
+    """Table 1 from the generations table: g_max, final drifts, least-squares slopes, agreement."""
+    rows = []
+    for s, r in _by_setting(gen_rows).items():
+        summ = run_summary([x["generation"] for x in r], [x["drift_U"] for x in r], [x["drift_gamma_kf"] for x in r])
+        rows.append({"setting": s, **summ.as_dict(), "noise_U_final": r[-1]["noise_U"]})
+    return rows
+
+
+def table11(gen_rows: list[dict]) -> list[dict]:
+    """Table 11: distinct-2 and HHI at g = 0 and g_max, and Spearman correlations over generations."""
+    rows = []
+    for s, r in _by_setting(gen_rows).items():
+        dU = [x["drift_U"] for x in r]
+        d2 = [x["distinct_2"] for x in r]
+        hhi = [x["hhi"] for x in r]
+        rows.append({"setting": s, "distinct_2_g0": d2[0], "distinct_2_gmax": d2[-1], "hhi_g0": hhi[0], "hhi_gmax": hhi[-1],
+                     "spearman_dU_distinct2": spearman(dU, d2), "spearman_dU_hhi": spearman(dU, hhi),
+                     "spearman_distinct2_hhi": spearman(d2, hhi)})
+    return rows
+
+
+def c4_table(gen_rows: list[dict]) -> list[dict]:
+    """App. C.4: the plotted points, per setting and generation (drifts and their noise)."""
+    keys = ("setting", "generation", "drift_U", "noise_U", "drift_gamma_kf", "noise_gamma_kf")
+    return [{k: r[k] for k in keys} for r in sorted(gen_rows, key=lambda r: (r["setting"], r["generation"]))]
+
+
+def bucket_table(run_dir: str | Path, eps: float) -> list[dict]:
+    """App. C.6: Track II drift per prompt bucket at every generation, with the bucket's size and
+    its evaluation noise (the drift of theta_0 re-evaluated with other seeds, when the run has it)."""
+    rows = load_table(run_dir, "buckets")
+    base = generation_dir(run_dir, "base", 0)
+    noise = {}
+    if (base / "embeddings_reseed.npy").is_file():
+        emb0 = load_embeddings(base)
+        emb_r = np.load(base / "embeddings_reseed.npy")
+        buckets = [r["bucket"] for r in load_texts(base)]
+        noise = {b["bucket"]: abs(b["drift_U"]) for b in bucket_metrics(emb_r, emb0, buckets, eps)}
+    return [{**r, "reseed_noise_U": noise.get(r["bucket"])} for r in rows]
+
+
+def beyond_signals(run_dir: str | Path, n_draws: int = 30, seed: int = 0) -> tuple[list[dict], list[dict]]:
+    """Signals beside Sigma-UB on the same responses, and the generation at which each leaves its band.
+
+    Returns ``(series, exits)``: per setting and generation the Track II drift, Vendi score, RankMe,
+    distinct-2 and held-out NLL; and per signal and setting its band (2 sd: index-set noise for
+    Track II, bootstrap over responses at g = 0 for Vendi, RankMe and distinct-2, bootstrap over
+    held-out contexts for the NLL) and the first generation outside it.
+    """
+    gen_rows = load_table(run_dir, "generations")
+    base = generation_dir(run_dir, "base", 0)
+    emb0 = load_embeddings(base)
+    texts0 = [r["text"] for r in load_texts(base)]
+    bands = {"vendi": 2 * bootstrap_sd(emb0, vendi_score, n_draws, seed),
+             "rankme": 2 * bootstrap_sd(emb0, rankme, n_draws, seed),
+             "distinct_2": 2 * bootstrap_sd(texts0, distinct_n, n_draws, seed)}
+    series, exits = [], []
+    for s, rows in _by_setting(gen_rows).items():
+        for r in rows:
+            folder = base if r["generation"] == 0 else generation_dir(run_dir, s, r["generation"])
+            emb = load_embeddings(folder)
+            series.append({"setting": s, "generation": r["generation"], "drift_U": r["drift_U"],
+                           "vendi": vendi_score(emb), "rankme": rankme(emb), "distinct_2": r["distinct_2"],
+                           "heldout_nll": r["heldout_nll"]})
+        mine = [x for x in series if x["setting"] == s]
+        gens = [x["generation"] for x in mine]
+        noise_U = [r["noise_U"] for r in rows if r["generation"] > 0]
+        signal_bands = {"drift_U": (2 * float(np.mean(noise_U)) if noise_U else 0.0, -1), "vendi": (bands["vendi"], -1),
+                        "rankme": (bands["rankme"], -1), "distinct_2": (bands["distinct_2"], -1),
+                        "heldout_nll": (2 * (rows[0].get("heldout_nll_se") or 0.0), +1)}
+        for name, (band, direction) in signal_bands.items():
+            exits.append({"setting": s, "signal": name, "band": band, "direction": "fall" if direction < 0 else "rise",
+                          "first_generation_outside_band": first_exit(gens, [x[name] for x in mine], band, direction)})
+    return series, exits
+
+
+def repository_outputs() -> Path:
+    """``outputs/`` of the repository checkout this library runs from (else of the working directory)."""
+    root = Path(__file__).resolve().parent.parent
+    return (root if (root / "notebooks").is_dir() else Path.cwd()) / "outputs"
+
+
+def run_dir_for(profile: str, recursion_dir: str | Path | None = None) -> Path:
+    """The recursion run a chapter reads: ``recursion_dir/run``, by default the one the recursion
+    notebook writes for this profile (``outputs/default/recursion`` for the book,
+    ``outputs/nbval/recursion`` for the test profile)."""
+    if recursion_dir is None:
+        if profile not in ("test", "smoke", "default"):
+            raise ValueError(f"profile must be 'test' or 'default' (or pass recursion_dir), got {profile!r}")
+        recursion_dir = repository_outputs() / ("default" if profile == "default" else "nbval") / "recursion"
+    return Path(recursion_dir) / "run"
+
+
+def ensure_run(profile: str, run_dir: str | Path, progress: bool = False) -> Path:
+    """Finish (or verify) the recursion run of ``profile`` in ``run_dir``; a finished run is only
+    verified, so a chapter can always be executed on its own."""
+    from .recursion.config import run_config
+    from .recursion.engine import run_experiment
+
+    run_dir = Path(run_dir)
+    run_experiment(run_config(profile), run_dir, run_dir.parent / "cache", progress=progress, log=lambda s: None)
+    return run_dir
+
+
+def paper_claims(ours: list[dict], gen_rows: list[dict]) -> list[dict]:
+    """The paper's qualitative claims about Table 1, each checked on this run (True/False).
+
+    Noise scale: twice the index-set noise of Track II's final drift.
+    """
+    t = {r["setting"]: r for r in ours}
+    last = {s: r[-1] for s, r in _by_setting(gen_rows).items()}
+    rows = []
+
+    def claim(text, paper, ok):
+        rows.append({"claim": text, "paper": paper, "this run": None if ok is None else bool(ok)})
+
+    if {"S1", "S2"} <= set(t):
+        band = 2 * max(last["S1"]["noise_U"], last["S2"]["noise_U"])
+        claim("S2's final Track II drift is more negative than S1's, beyond noise", True,
+              t["S2"]["drift_U_final"] < t["S1"]["drift_U_final"] - band)
+    for s in sorted(t):
+        claim(f"{s}: Track II falls (final drift below -2 noise)", True,
+              t[s]["drift_U_final"] < -2 * last[s]["noise_U"])
+    if "S2" in t:
+        claim("S2: Track I stays near zero while Track II falls (|dGamma| < 1% of |dU|)", True,
+              abs(t["S2"]["drift_gamma_final"]) < 0.01 * abs(t["S2"]["drift_U_final"]))
+        claim("S2: the tracks agree (both final drifts negative)", False, t["S2"]["track_agreement"])
+    if "S1" in t:
+        claim("S1: the tracks agree (both final drifts negative)", True, t["S1"]["track_agreement"])
+        claim("S1: Track I's drift is of the same size as Track II's (within a factor of 2)", True,
+              0.5 <= abs(t["S1"]["drift_gamma_final"]) / max(abs(t["S1"]["drift_U_final"]), 1e-12) <= 2)
+    return rows
