@@ -21,6 +21,9 @@ def load_encoder(device: str = "cpu", path=None):
     """A ``SentenceTransformer`` on ``device`` from ``path`` (default: the bundled MiniLM)."""
     import warnings
 
+    from .base_model import quiet_transformers
+
+    quiet_transformers()
     with warnings.catch_warnings():  # tqdm.autonotebook warns at import when ipywidgets is absent
         warnings.simplefilter("ignore")
         from sentence_transformers import SentenceTransformer
