@@ -14,7 +14,7 @@ export MKL_NUM_THREADS := $(THREADS)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-NOTEBOOKS   := theorems corpus recursion metrics appendix
+NOTEBOOKS   := theorems corpus recursion metrics appendix monitor
 LIB_SOURCES := $(shell find sigma_lib -name '*.py')
 GENERATED   := $(NOTEBOOKS:%=book/generated/%.ipynb)
 PAPERMILL   := $(BIN)/papermill --no-progress-bar --cwd notebooks
