@@ -25,7 +25,7 @@ from .io import atomic_write_bytes, write_csv
 from .noise import bootstrap_index_sets, tracks_over_index_sets
 from .observed import select_observed_indices
 from .surface import distinct_n, hashed_ngram_hhi
-from .texts import iter_texts, read_texts
+from .texts import read_texts
 from .tracks import DEFAULT_EPS
 
 

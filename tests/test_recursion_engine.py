@@ -1,6 +1,5 @@
 """The recursion engine end to end on the smoke profile: tables, S1/S2, resume, corruption, OPT path."""
 import shutil
-from pathlib import Path
 
 import pytest
 import torch

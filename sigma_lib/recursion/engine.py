@@ -37,7 +37,7 @@ from .config import RunConfig
 from .data import encode_blocks, mixture_indices
 from .embedding import embed_texts, load_encoder
 from .measures import bucket_metrics, surface_metrics, track_metrics
-from .sampling import SampleStats, sample, truncate_at_eos
+from .sampling import sample, truncate_at_eos
 from .seeds import derive_seed
 from .training import nll_with_error, params_hash, train_causal_lm
 
