@@ -27,13 +27,19 @@ def _half_dofs(k: int, d: int) -> np.ndarray:
     return (k - np.arange(1, d + 1) + 1) / 2.0
 
 
+def wishart_digamma_sum(k: int, d: int) -> float:
+    """``sum_{i=1..d} psi((k - i + 1)/2)``: the part of ``E[log det G_k]`` that depends on ``k``
+    for Gaussian columns (Bartlett decomposition), requires ``k >= d``."""
+    return float(np.sum(digamma(_half_dofs(k, d))))
+
+
 def digamma_offset(N: int, m: int, d: int) -> float:
     """``D(N, m, d) = sum_{i=1..d} [psi((N-i+1)/2) - psi((m-i+1)/2)]``, nats (finding).
 
     Exact ``E[log det G - log det G_m]`` for Gaussian columns. Requires ``d < m <= N``.
     """
     check_block_sizes(N, m, d)
-    return float(np.sum(digamma(_half_dofs(N, d)) - digamma(_half_dofs(m, d))))
+    return wishart_digamma_sum(N, d) - wishart_digamma_sum(m, d)
 
 
 def digamma_offset_variance(N: int, m: int, d: int) -> float:

@@ -86,12 +86,6 @@ def block_nll(model, ids: torch.Tensor, mask: torch.Tensor, batch_size: int = 64
     return torch.cat(sums).double(), torch.cat(counts).double()
 
 
-def mean_nll(model, ids: torch.Tensor, mask: torch.Tensor, batch_size: int = 64, device: str = "cpu") -> float:
-    """Mean next-token negative log-likelihood (nats per token) of the unmasked tokens."""
-    sums, counts = block_nll(model, ids, mask, batch_size, device)
-    return float(sums.sum() / counts.sum())
-
-
 def nll_with_error(model, ids: torch.Tensor, mask: torch.Tensor, batch_size: int = 64,
                    device: str = "cpu") -> tuple[float, float]:
     """Mean NLL (nats per token) and its standard error over blocks (sd of per-block means / sqrt(n))."""
