@@ -19,7 +19,7 @@ LIB_SOURCES := $(shell find sigma_lib -name '*.py')
 GENERATED   := $(NOTEBOOKS:%=book/generated/%.ipynb)
 PAPERMILL   := $(BIN)/papermill --no-progress-bar --cwd notebooks
 
-.PHONY: setup test book notebooks-test corpus bench clean
+.PHONY: setup test book notebooks-test corpus bench clean run-real run-paper
 
 setup: $(STAMP)
 
@@ -71,6 +71,16 @@ else
 	$(PAPERMILL) notebooks/corpus.ipynb outputs/corpus/corpus.ipynb -p mode rebuild -p output_dir ../outputs/corpus
 	@echo "Executed notebook with the comparison: outputs/corpus/corpus.ipynb"
 endif
+
+# Committed runs (runs/<name>/: manifest, tables, responses, embeddings; no weights). Each
+# resumes where it stopped when given again; the working directory with the weights stays in outputs/.
+RECURSION := $(BIN)/python -m sigma_lib.recursion
+run-real: setup
+	$(RECURSION) --profile real-cpu --run-dir outputs/real-cpu/run --export runs/real-cpu --set threads=2
+
+# On a GPU machine (App. C.3's protocol: 50 generations of S1 and S2, bf16).
+run-paper: setup
+	$(RECURSION) --profile paper --run-dir outputs/paper/run --export runs/paper
 
 bench: setup
 	$(BIN)/python benchmarks/bench_gram.py

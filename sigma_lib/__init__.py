@@ -46,4 +46,4 @@ from .theorem3 import (
 )
 from .tracks import DEFAULT_EPS, drift, tail_energy_budget, track1_envelope, track1_gamma_kf, track2_u_lln_cov
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402

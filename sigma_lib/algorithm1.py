@@ -13,8 +13,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .gram import unit_normalize
-from .tracks import DEFAULT_EPS, track1_gamma_kf, track2_u_lln_cov
-from .validation import as_embeddings, check_block_sizes
+from .tracks import DEFAULT_EPS, _gamma_kf, _u_lln_cov, tail_energy_budget
+from .validation import as_embeddings, as_gram, as_index_set, check_block_sizes, check_eps, check_index_range
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,24 @@ class SigmaUB:
     eps: float
 
 
-def sigma_ub_from_gram(G_m, N: int, m: int, eps: float = DEFAULT_EPS) -> SigmaUB:
-    """Both tracks from an observed Gram ``G_m`` of unit-norm embeddings (steps 4-5 of Algorithm 1)."""
-    d = int(np.shape(G_m)[0])
+def _sigma_ub(G_m: np.ndarray, N: int, m: int, eps: float) -> SigmaUB:
+    """Both tracks of a Gram this library built from embeddings (PSD by construction): no checks."""
     return SigmaUB(
-        U=track2_u_lln_cov(G_m, m, eps),
-        gamma_kf=track1_gamma_kf(G_m, N, m, eps),
-        N=int(N), m=int(m), d=d, eps=float(eps),
+        U=_u_lln_cov(G_m, m, eps),
+        gamma_kf=_gamma_kf(G_m, N - m, eps),
+        N=int(N), m=int(m), d=int(G_m.shape[0]), eps=float(eps),
     )
+
+
+def sigma_ub_from_gram(G_m, N: int, m: int, eps: float = DEFAULT_EPS) -> SigmaUB:
+    """Both tracks from an observed Gram ``G_m`` of unit-norm embeddings (steps 4-5 of Algorithm 1).
+
+    ``G_m`` must be real, symmetric and positive semi-definite, ``m <= N`` positive integers and
+    ``eps > 0``; anything else raises ``ValueError`` (see :func:`sigma_lib.tracks.track1_gamma_kf`).
+    """
+    eps = check_eps(eps)
+    tail_energy_budget(N, m)
+    return _sigma_ub(as_gram(G_m, "G_m"), int(N), int(m), eps)
 
 
 def observed_grams(
@@ -57,18 +67,16 @@ def observed_grams(
     """Observed Grams ``G_m`` of unit-normalised rows for several index sets, in one pass.
 
     Streams ``chunks`` of row embeddings (shape ``(n_i, d)``) once; memory is ``O(len(index_sets)
-    d^2)`` whatever the total ``N``. Each index set must be sorted and index the concatenated rows.
+    d^2)`` whatever the total ``N``. Each index set must hold distinct, non-negative integer
+    indices into the concatenated rows, sorted ascending (see
+    :func:`sigma_lib.validation.as_index_set`; a negative index is refused, never wrapped or
+    skipped).
 
     Returns
     -------
     (grams, N_seen)
     """
-    sets = [np.asarray(s, dtype=np.int64) for s in index_sets]
-    for s in sets:
-        if s.ndim != 1 or s.size == 0:
-            raise ValueError("each index set must be a non-empty 1-D array of indices")
-        if np.any(np.diff(s) <= 0):
-            raise ValueError("each index set must be strictly increasing (sorted, distinct)")
+    sets = [as_index_set(s, f"index set {i}", N, require_sorted=True) for i, s in enumerate(index_sets)]
     grams: list[np.ndarray | None] = [None] * len(sets)
     start = 0
     d = None
@@ -90,9 +98,8 @@ def observed_grams(
         raise ValueError("no embeddings were given")
     if N is not None and start != N:
         raise ValueError(f"expected N={N} embeddings, the stream held {start}")
-    for s in sets:
-        if s[-1] >= start:
-            raise ValueError(f"observed index {int(s[-1])} is out of range for N={start} embeddings")
+    for i, s in enumerate(sets):
+        check_index_range(s, start, f"index set {i}")
     return [0.5 * (G + G.T) for G in grams], start
 
 
@@ -104,9 +111,12 @@ def algorithm1(embeddings, observed, eps: float = DEFAULT_EPS, require_m_above_d
     embeddings : array (N, d)
         All ``N`` response embeddings of the checkpoint, rows in the run's fixed order.
     observed : int array (m,)
-        The run's fixed observed index set (see :func:`sigma_lib.observed.select_observed_indices`).
+        The run's fixed observed index set (see :func:`sigma_lib.observed.select_observed_indices`):
+        distinct integers in ``[0, N)``, in any order. Negative, out-of-range, duplicate or
+        non-whole indices and boolean masks are refused (``ValueError`` / ``TypeError``), never
+        wrapped, truncated or dropped.
     eps : float
-        Ridge of (B.1), fixed across checkpoints.
+        Ridge of (B.1), finite and ``> 0``, fixed across checkpoints.
     require_m_above_d : bool
         Enforce the paper's regime ``m > d`` (default). Bucket slices with fewer responses than
         dimensions may pass ``False``: the tracks stay finite through ``eps``.
@@ -115,9 +125,11 @@ def algorithm1(embeddings, observed, eps: float = DEFAULT_EPS, require_m_above_d
     -------
     SigmaUB
     """
+    eps = check_eps(eps)
     X = as_embeddings(embeddings)
     N, d = X.shape
-    observed = np.sort(np.asarray(observed, dtype=np.int64))
+    observed = np.sort(as_index_set(observed, "observed"))
     check_block_sizes(N, observed.size, d, require_m_above_d)
+    check_index_range(observed, N, "observed")
     (G_m,), _ = observed_grams([X], [observed], N)
-    return sigma_ub_from_gram(G_m, N, observed.size, eps)
+    return _sigma_ub(G_m, N, observed.size, eps)

@@ -148,7 +148,13 @@ def gram_matrix_torch(chunks: Iterable, device: str | None = None) -> tuple[np.n
     G = None
     n = 0
     for chunk in chunks:
-        t = torch.as_tensor(chunk).to(device=device, dtype=torch.float64)
+        t = torch.as_tensor(chunk)
+        if t.is_complex():
+            raise TypeError(
+                f"chunk is complex (dtype {t.dtype}), but must be real; pass chunk.real if the "
+                "imaginary part is only round-off"
+            )
+        t = t.to(device=device, dtype=torch.float64)
         if t.ndim != 2:
             raise ValueError(f"chunk must be 2-D with shape (n, d), got shape {tuple(t.shape)}")
         if not torch.isfinite(t).all():

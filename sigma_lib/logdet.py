@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import as_square_symmetric
+from .validation import as_gram, as_square_symmetric, check_eps
 
 # Eigenvalues below this multiple of d * machine-eps * lambda_max count as zero.
 _RANK_TOL_FACTOR = 10.0
@@ -20,13 +20,25 @@ def _cholesky_logdet(A: np.ndarray) -> float:
     return float(2.0 * np.sum(np.log(np.diag(L))))
 
 
+def _shifted_logdet(A: np.ndarray, eps: float) -> float:
+    """``log det(A + eps I)`` (B.19) of an already-checked symmetric PSD ``A``: no validation."""
+    try:
+        return _cholesky_logdet(A + eps * np.eye(A.shape[0]))
+    except np.linalg.LinAlgError:
+        lam_min = float(np.linalg.eigvalsh(A)[0])
+        raise ValueError(
+            f"A + eps I has no Cholesky factor (smallest eigenvalue of A {lam_min:.3g}, eps={eps:g}): "
+            "eps is below the round-off of A; use a larger eps"
+        ) from None
+
+
 def regularized_logdet(A, eps: float) -> float:
     """Regularised log-determinant ``L_eps(A) = log det(A + eps I)`` by Cholesky, (B.1), (B.19).
 
     Parameters
     ----------
     A : array of shape (d, d)
-        Symmetric positive semi-definite matrix (a Gram matrix).
+        Real symmetric positive semi-definite matrix (a Gram matrix).
     eps : float
         Ridge ``eps > 0``; the paper fixes it across generations.
 
@@ -37,22 +49,15 @@ def regularized_logdet(A, eps: float) -> float:
 
     Raises
     ------
+    TypeError
+        If ``A`` is complex (the imaginary part is never dropped) or not numeric.
     ValueError
-        If ``eps <= 0``, ``A`` is not square, not symmetric, holds NaN/Inf, or is so far from
-        PSD that ``A + eps I`` is not positive definite.
+        If ``eps <= 0``, ``A`` is not square, not symmetric, holds NaN/Inf, or is not PSD up to
+        round-off (see :func:`sigma_lib.validation.check_psd`): ``L_eps`` of an indefinite
+        matrix is not the log-volume of anything, even when ``A + eps I`` happens to factor.
     """
-    if not np.isfinite(eps) or eps <= 0:
-        raise ValueError(f"eps must be a finite positive number, got {eps!r}")
-    A = as_square_symmetric(A, "A")
-    shifted = A + eps * np.eye(A.shape[0])
-    try:
-        return _cholesky_logdet(shifted)
-    except np.linalg.LinAlgError:
-        lam_min = float(np.linalg.eigvalsh(A)[0])
-        raise ValueError(
-            f"A is not positive semi-definite: its smallest eigenvalue is {lam_min:.3g}, "
-            f"so A + eps I (eps={eps:g}) has no Cholesky factor"
-        ) from None
+    eps = check_eps(eps)
+    return _shifted_logdet(as_gram(A, "A"), eps)
 
 
 def logdet(A) -> float:
@@ -70,6 +75,8 @@ def logdet(A) -> float:
 
     Raises
     ------
+    TypeError
+        If ``A`` is complex (the imaginary part is never dropped) or not numeric.
     ValueError
         If ``A`` is not square, not symmetric, holds NaN/Inf, or has a clearly negative
         eigenvalue (not PSD).

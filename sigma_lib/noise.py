@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .algorithm1 import observed_grams, sigma_ub_from_gram
+from .algorithm1 import _sigma_ub, observed_grams
 from .tracks import DEFAULT_EPS
-from .validation import as_embeddings, check_block_sizes
+from .validation import as_embeddings, check_block_sizes, check_eps
 
 
 def bootstrap_index_sets(N: int, m: int, n_draws: int, seed: int) -> list[np.ndarray]:
@@ -54,9 +54,14 @@ class TrackDraws:
 
 
 def tracks_over_index_sets(chunks, index_sets, N: int | None = None, eps: float = DEFAULT_EPS) -> TrackDraws:
-    """Both tracks on each index set (one streaming pass over ``chunks``)."""
+    """Both tracks on each index set (one streaming pass over ``chunks``).
+
+    Each index set holds distinct, non-negative integer row indices, sorted ascending (checked by
+    :func:`sigma_lib.algorithm1.observed_grams`); ``eps`` must be finite and ``> 0``.
+    """
+    eps = check_eps(eps)
     grams, n = observed_grams(chunks, index_sets, N)
-    vals = [sigma_ub_from_gram(G, n, len(s), eps) for G, s in zip(grams, index_sets)]
+    vals = [_sigma_ub(G, n, len(s), eps) for G, s in zip(grams, index_sets)]
     return TrackDraws(np.array([v.U for v in vals]), np.array([v.gamma_kf for v in vals]), grams[0].shape[0])
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .gram import gram_matrix
-from .validation import as_embeddings, check_block_sizes
+from .validation import as_embeddings, as_index_set, check_block_sizes
 
 
 def select_observed_indices(N: int, m: int, seed: int) -> np.ndarray:
@@ -32,18 +32,22 @@ def split_gram(X, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     X : array of shape (N, d)
-    observed : int array of distinct indices into the rows of X
+    observed : int array of distinct indices into the rows of X, in ``[0, N)``, any order
 
     Returns
     -------
     (G_m, G_rest) : two (d, d) float64 matrices with ``G_m + G_rest = G``.
+
+    Raises
+    ------
+    ValueError
+        If an index is negative (it is not wrapped to row ``N - 1``), ``>= N``, repeated or
+        not a whole number; ``TypeError`` for a boolean mask.
     """
     X = as_embeddings(X)
-    observed = np.asarray(observed)
+    observed = as_index_set(observed, "observed", N=X.shape[0])
     mask = np.zeros(X.shape[0], dtype=bool)
     mask[observed] = True
-    if mask.sum() != observed.size:
-        raise ValueError("observed indices must be distinct")
     rest = X[~mask]
     G_rest = gram_matrix(rest) if rest.shape[0] else np.zeros((X.shape[1], X.shape[1]))
     return gram_matrix(X[mask]), G_rest

@@ -1,11 +1,25 @@
 """Other collapse signals a user might watch instead of Sigma-UB, on the same embeddings.
 
-* Vendi score (Friedman & Dieng, 2023) with the cosine kernel ``K = X X^T / N`` of unit-norm
-  embeddings, computed through the ``d x d`` dual: the non-zero eigenvalues of ``K`` (``N x N``)
-  are those of ``X^T X / N`` (``d x d``), so ``VS = exp(-sum_i lambda_i log lambda_i)`` costs
-  ``O(N d^2)`` instead of ``O(N^3)``.
-* RankMe (Garrido et al., 2023): ``exp`` of the entropy of the normalised singular values of the
-  embedding matrix, an effective rank.
+Each signal's definition is stated exactly, since peer packages differ (cross-tested against
+them in ``tests/test_peer_definitions.py``):
+
+* **Vendi score** (Friedman & Dieng, 2023), order ``q = 1``, cosine kernel: rows unit-normalised,
+  ``K = X X^T / N`` (``N x N``), ``VS = exp(-sum_i lambda_i log lambda_i)`` over the positive
+  eigenvalues of ``K``. Computed through the ``d x d`` dual ``X^T X / N``, which has the same
+  non-zero eigenvalues, in ``O(N d^2)`` instead of ``O(N^3)``. Identical (to round-off) to
+  ``vendi_score.vendi.score_dual(X)`` and ``score_X(X)`` of the ``vendi-score`` package with
+  their default ``normalize=True``.
+* **RankMe** (Garrido et al., 2023, eq. 1): ``exp`` of the entropy of
+  ``p_k = sigma_k / sum_j sigma_j + 1e-7`` over the ``min(N, d)`` singular values ``sigma_k``
+  of the embedding matrix **as given: uncentred, rows not normalised** (Garrido et al.'s
+  definition). ``rankme(X, centered=True)`` subtracts the column means first.
+  *Not* the number ``reptrix.rankme.get_rankme`` returns: reptrix centres the features and then
+  puts PCA's ``explained_variance_ratio_``, i.e. the **squared** singular values
+  ``sigma_k^2 / sum sigma_j^2`` of the centred features (the covariance eigenvalues), into the
+  same entropy (and keeps at most ``max_eigenvals = 2048`` of them). Squaring concentrates the
+  distribution, so reptrix's value is usually much smaller; centring alone moves ours either way
+  (it removes the mean direction). After the same centring, our value equals reptrix's entropy
+  ``reptrix.rankme.get_rank`` applied to the centred singular values.
 * Their noise: the spread over bootstrap resamples of the responses.
 """
 from __future__ import annotations
@@ -19,9 +33,21 @@ from .validation import as_embeddings
 
 
 def vendi_score(embeddings) -> float:
-    """Vendi score of unit-normalised embeddings with the cosine kernel, via the ``d x d`` dual.
+    """Vendi score (order 1) of unit-normalised embeddings with the cosine kernel, via the ``d x d`` dual.
 
-    Between 1 (all responses identical in direction) and ``min(N, d)``.
+        VS = exp(-sum_i lambda_i log lambda_i),  lambda_i > 0 the eigenvalues of X^T X / N
+
+    with the rows of ``X`` unit-normalised: the non-zero eigenvalues of the ``N x N`` kernel
+    ``K = X X^T / N`` (Friedman & Dieng, 2023). Equals ``vendi_score.vendi.score_dual(X)``.
+
+    Parameters
+    ----------
+    embeddings : array (N, d)
+        Real, finite, no all-zero row.
+
+    Returns
+    -------
+    float, between 1 (all responses identical in direction) and ``min(N, d)``.
     """
     X = unit_normalize(embeddings)
     lam = np.clip(np.linalg.eigvalsh(gram_matrix(X) / X.shape[0]), 0.0, None)
@@ -29,13 +55,59 @@ def vendi_score(embeddings) -> float:
     return float(np.exp(-np.sum(lam * np.log(lam))))
 
 
-def rankme(embeddings, eps: float = 1e-7) -> float:
-    """RankMe effective rank: ``exp(-sum_k p_k log p_k)``, ``p_k = sigma_k / sum sigma + eps``.
+def _singular_values(X: np.ndarray) -> np.ndarray:
+    """The ``min(N, d)`` singular values of a float64 ``(N, d)`` matrix.
 
-    Singular values of the (unnormalised) embedding matrix, from the ``d x d`` Gram.
+    ``N >= d``: square roots of the eigenvalues of the ``d x d`` Gram (as :func:`gram_matrix`;
+    round-off below 0 clipped), ascending, ``O(N d^2)``. ``N < d``: ``numpy.linalg.svd``,
+    ``O(N^2 d)``, which keeps structural zeros (centred rows) at round-off level.
+    """
+    if X.shape[0] < X.shape[1]:
+        return np.linalg.svd(X, compute_uv=False)
+    G = X.T @ X
+    return np.sqrt(np.clip(np.linalg.eigvalsh(0.5 * (G + G.T)), 0.0, None))
+
+
+def rankme(embeddings, eps: float = 1e-7, centered: bool = False) -> float:
+    """RankMe effective rank (Garrido et al., 2023, eq. 1) of the embedding matrix.
+
+        RankMe = exp(-sum_k p_k log p_k),  p_k = sigma_k / sum_j sigma_j + eps,  k = 1..min(N, d)
+
+    with ``sigma_k`` the singular values of the ``(N, d)`` embedding matrix as given (not
+    unit-normalised). Only the ``min(N, d)`` singular values of the definition enter: for
+    ``N < d`` the ``d - N`` structural zeros are not counted (each would add ``eps`` terms).
+
+    Parameters
+    ----------
+    embeddings : array (N, d)
+        Real and finite.
+    eps : float
+        The ``1e-7`` of Garrido et al. (and of reptrix), added to every ``p_k``.
+    centered : bool
+        Subtract the column means first (``False``: Garrido et al.'s definition, the default).
+        ``True`` matches reptrix's centring; reptrix then still differs, because it feeds the
+        *squared* singular values (PCA's explained-variance ratios) to the entropy (see the
+        module docstring).
+
+    Returns
+    -------
+    float, between about 1 and ``min(N, d)``.
+
+    Raises
+    ------
+    ValueError
+        If every singular value is 0 (all-zero embeddings, or identical rows with
+        ``centered=True``): the distribution ``p`` is undefined.
     """
     X = as_embeddings(embeddings).astype(np.float64, copy=False)
-    s = np.sqrt(np.clip(np.linalg.eigvalsh(gram_matrix(X)), 0.0, None))
+    if centered:
+        X = X - X.mean(axis=0)
+    s = _singular_values(X)
+    if not s.sum() > 0:
+        raise ValueError(
+            "every singular value of the embeddings is 0 (all-zero rows, or identical rows with "
+            "centered=True): RankMe is undefined"
+        )
     p = s / s.sum() + eps
     return float(np.exp(-np.sum(p * np.log(p))))
 

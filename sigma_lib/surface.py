@@ -21,10 +21,21 @@ def default_tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+def _as_responses(texts: Iterable[str]) -> list[str]:
+    """``texts`` as a list of response strings; a bare ``str`` is refused, not split into characters."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(
+            f"texts must be a list of response strings, got a single {type(texts).__name__} "
+            f"of length {len(texts)} (it would be read as one response per character); "
+            "wrap one response in a list: [text]"
+        )
+    return list(texts)
+
+
 def _ngrams(texts: Iterable[str], n: int, tokenize: Callable[[str], list[str]]):
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    texts = list(texts)
+    texts = _as_responses(texts)
     if not texts:
         raise ValueError("no responses were given")
     for i, t in enumerate(texts):
@@ -43,8 +54,20 @@ def distinct_n(texts: Iterable[str], n: int = 2, tokenize: Callable[[str], list[
     per generation), not one ratio per response averaged; published implementations differ, so
     say which. N-grams do not cross response boundaries.
 
+    Parameters
+    ----------
+    texts : list of str
+        One string per response. A bare ``str`` raises ``TypeError`` (iterating it would give
+        one "response" per character).
+    n : int
+        N-gram length, ``>= 1``.
+    tokenize : callable
+        ``str -> list[str]``; default :func:`default_tokenize`.
+
     Raises
     ------
+    TypeError
+        If ``texts`` is a single string, or holds something other than strings.
     ValueError
         If there are no responses, or no response has ``n`` tokens (e.g. all empty).
     """
@@ -69,6 +92,7 @@ def hashed_ngram_hhi(
     Each n-gram is hashed (BLAKE2b, stable across processes) into one of ``n_buckets`` buckets;
     ``p_k`` is bucket ``k``'s share of all n-grams, pooled over the responses. Higher = more
     concentrated. Defaults ``n = 4``, ``n_buckets = 2**20`` (choice; state them in every table).
+    ``texts`` is a list of response strings; a bare ``str`` raises ``TypeError``.
     """
     if n_buckets < 1:
         raise ValueError(f"n_buckets must be at least 1, got {n_buckets}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .logdet import logdet
-from .validation import as_square_symmetric
+from .validation import as_square_symmetric, check_psd
 
 
 @dataclass(frozen=True)
@@ -41,20 +41,32 @@ def theorem1_bounds(G_m, G_rest) -> Theorem1Bounds:
     Parameters
     ----------
     G_m : array (d, d)
-        Observed Gram block.
+        Observed Gram block: real, symmetric, positive semi-definite.
     G_rest : array (d, d)
-        Unobserved Gram block ``G_{N-m}``; only its largest eigenvalue ``rho`` is used.
+        Unobserved Gram block ``G_{N-m}``, also a Gram (PSD); only its largest eigenvalue
+        ``rho`` is used. Pass zeros when ``m = N``.
 
     Returns
     -------
     Theorem1Bounds
+
+    Raises
+    ------
+    ValueError
+        If either block is not square, not symmetric, holds NaN/Inf, is not PSD up to round-off
+        (the bound needs ``G >= G_m``: an indefinite ``G_rest`` such as ``-I`` would silently give
+        ``rho = 0``), or the two shapes differ.
     """
     G_m = as_square_symmetric(G_m, "G_m")
     G_rest = as_square_symmetric(G_rest, "G_rest")
     if G_m.shape != G_rest.shape:
         raise ValueError(f"G_m and G_rest must have the same shape, got {G_m.shape} and {G_rest.shape}")
-    lam = np.clip(np.linalg.eigvalsh(G_m), 0.0, None)
-    rho = max(float(np.linalg.eigvalsh(G_rest)[-1]), 0.0)
+    lam = np.linalg.eigvalsh(G_m)
+    lam_rest = np.linalg.eigvalsh(G_rest)
+    check_psd(G_m, "G_m", eigenvalues=lam)
+    check_psd(G_rest, "G_rest", eigenvalues=lam_rest)
+    lam = np.clip(lam, 0.0, None)
+    rho = max(float(lam_rest[-1]), 0.0)
     with np.errstate(divide="ignore"):
         upper = float(np.sum(np.log(lam + rho)))
     return Theorem1Bounds(lower=logdet(G_m), upper=upper, rho=rho)

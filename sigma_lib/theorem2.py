@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import check_count, check_observed_size
+
 
 def plugin_estimate(logdet_Gm: float, N: int, m: int, d: int) -> float:
     """Plug-in estimator ``Lhat = log det G_m + d log(N/m)`` of ``log det G``, (3.13).
@@ -17,10 +19,10 @@ def plugin_estimate(logdet_Gm: float, N: int, m: int, d: int) -> float:
     logdet_Gm : float
         ``log det G_m`` of the observed block, nats.
     N, m, d : int
-        Total embeddings, observed block size, dimension.
+        Total embeddings, observed block size, dimension: positive integers, ``m <= N``.
     """
-    if not (0 < m <= N):
-        raise ValueError(f"need 0 < m <= N, got m={m}, N={N}")
+    N, m = check_observed_size(N, m)
+    d = check_count(d, "d")
     return float(logdet_Gm + d * np.log(N / m))
 
 
@@ -29,6 +31,5 @@ def size_invariant_logdet(logdet_G: float, N: int, d: int) -> float:
 
     Tends to ``log det Sigma`` as ``N`` grows.
     """
-    if N <= 0:
-        raise ValueError(f"N must be positive, got {N}")
+    N, d = check_count(N, "N"), check_count(d, "d")
     return float(logdet_G - d * np.log(N))

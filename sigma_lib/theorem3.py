@@ -16,7 +16,7 @@ import numpy as np
 import scipy.stats
 
 from .theorem2 import plugin_estimate
-from .validation import as_embeddings, check_block_sizes
+from .validation import as_embeddings, check_block_sizes, check_observed_size
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,11 @@ def z_value(alpha: float) -> float:
 
 
 def theorem3_half_width(sigma_xi: float, N: int, m: int, alpha: float = 0.05) -> float:
-    """Half-width ``z_{1-alpha/2} sigma_xi sqrt(1/m - 1/N)`` of (3.11), nats."""
-    if not (0 < m <= N):
-        raise ValueError(f"need 0 < m <= N, got m={m}, N={N}")
+    """Half-width ``z_{1-alpha/2} sigma_xi sqrt(1/m - 1/N)`` of (3.11), nats.
+
+    ``N`` and ``m`` must be positive integers with ``m <= N``.
+    """
+    N, m = check_observed_size(N, m)
     if not sigma_xi >= 0:
         raise ValueError(f"sigma_xi must be non-negative, got {sigma_xi!r}")
     return z_value(alpha) * sigma_xi * float(np.sqrt(1.0 / m - 1.0 / N))

@@ -2,13 +2,20 @@
 
 Both take the observed Gram ``G_m`` of **unit-norm** embeddings, the observed block size ``m``
 and the total count ``N``, and a ridge ``eps > 0`` fixed across generations (B.1).
+
+The public functions check their inputs (``G_m`` real, symmetric and positive semi-definite up to
+round-off; ``N``, ``m`` positive integers with ``m <= N``; ``eps`` finite and positive) and
+refuse anything else with a ``ValueError``: a non-PSD ``G_m`` would give a negative
+``Gamma_KF``, which cannot exist. The private ``_gamma_kf`` / ``_u_lln_cov`` skip the checks for
+Grams this library built itself from embeddings (PSD by construction), so Algorithm 1 and the
+monitor pay nothing for them.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .logdet import regularized_logdet
-from .validation import as_square_symmetric
+from .logdet import _shifted_logdet
+from .validation import as_gram, check_count, check_eps, check_observed_size
 
 #: Default ridge ``eps`` of (B.1). The paper's value was lost in extraction (choice): 1e-3 is
 #: far below the typical eigenvalue of ``G_m`` for unit-norm embeddings (``~ m/d``) and far
@@ -17,10 +24,22 @@ DEFAULT_EPS = 1e-3
 
 
 def tail_energy_budget(N: int, m: int) -> int:
-    """Tail-energy budget ``B = N - m`` (3.17): with unit-norm columns ``rho <= tr G_{N-m} = B``."""
-    if not (0 < m <= N):
-        raise ValueError(f"need 0 < m <= N, got m={m}, N={N}")
-    return int(N - m)
+    """Tail-energy budget ``B = N - m`` (3.17): with unit-norm columns ``rho <= tr G_{N-m} = B``.
+
+    Raises ``ValueError`` unless ``N`` and ``m`` are positive integers with ``m <= N``.
+    """
+    N, m = check_observed_size(N, m)
+    return N - m
+
+
+def _gamma_kf(G_m: np.ndarray, B: int, eps: float) -> float:
+    """(3.19) on a checked ``G_m``: ``log det(I + G_m/(B+eps)) = L_1(G_m / (B+eps))``."""
+    return _shifted_logdet(G_m / (B + eps), 1.0)
+
+
+def _u_lln_cov(G_m: np.ndarray, m: int, eps: float) -> float:
+    """(3.20) on a checked ``G_m``: ``L_eps(G_m) - d log m``."""
+    return _shifted_logdet(G_m, eps) - G_m.shape[0] * float(np.log(m))
 
 
 def track1_gamma_kf(G_m, N: int, m: int, eps: float = DEFAULT_EPS) -> float:
@@ -34,20 +53,26 @@ def track1_gamma_kf(G_m, N: int, m: int, eps: float = DEFAULT_EPS) -> float:
     Parameters
     ----------
     G_m : array (d, d)
-        Observed Gram of unit-norm embeddings.
+        Observed Gram of unit-norm embeddings: real, symmetric, positive semi-definite.
     N, m : int
-        Total number of embeddings and observed block size; ``B = N - m``.
+        Total number of embeddings and observed block size, positive integers with
+        ``m <= N``; ``B = N - m``.
     eps : float
-        Ridge of (B.1).
+        Ridge of (B.1), finite and ``> 0``.
 
     Returns
     -------
     float, dimensionless, ``>= 0``.
+
+    Raises
+    ------
+    ValueError
+        If ``eps <= 0``, ``N`` or ``m`` is not a positive integer or ``m > N``, or ``G_m`` is not
+        a symmetric PSD matrix (its eigenvalues would make (3.19) negative).
     """
-    G_m = as_square_symmetric(G_m, "G_m")
-    scale = tail_energy_budget(N, m) + eps
-    # log det(I + G_m/s) = L_1(G_m / s): the regularised log det with ridge 1.
-    return regularized_logdet(G_m / scale, 1.0)
+    eps = check_eps(eps)
+    B = tail_energy_budget(N, m)
+    return _gamma_kf(as_gram(G_m, "G_m"), B, eps)
 
 
 def track1_envelope(G_m, N: int, m: int, eps: float = DEFAULT_EPS) -> float:
@@ -67,20 +92,26 @@ def track2_u_lln_cov(G_m, m: int, eps: float = DEFAULT_EPS) -> float:
     Parameters
     ----------
     G_m : array (d, d)
-        Observed Gram of unit-norm embeddings.
+        Observed Gram of unit-norm embeddings: real, symmetric, positive semi-definite.
     m : int
-        Observed block size.
+        Observed block size, a positive integer.
     eps : float
-        Ridge of (B.1).
+        Ridge of (B.1), finite and ``> 0``.
 
     Returns
     -------
     float, nats.
+
+    Raises
+    ------
+    ValueError
+        If ``eps <= 0``, ``m`` is not a positive integer, or ``G_m`` is not a symmetric PSD
+        matrix (a slightly indefinite one can still factor with the ridge, and give a
+        meaningless ``U``).
     """
-    G_m = as_square_symmetric(G_m, "G_m")
-    if m <= 0:
-        raise ValueError(f"m must be positive, got {m}")
-    return regularized_logdet(G_m, eps) - G_m.shape[0] * float(np.log(m))
+    eps = check_eps(eps)
+    m = check_count(m, "m")
+    return _u_lln_cov(as_gram(G_m, "G_m"), m, eps)
 
 
 def drift(values, baseline: float | None = None) -> np.ndarray:
