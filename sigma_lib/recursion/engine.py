@@ -1,11 +1,13 @@
 """The recursion loop (Sec. 4, App. C.3): S1 restarts from theta_0, S2 carries weights forward.
 
-For each generation ``g >= 1`` of a setting:
+For each generation ``g >= 1`` of a setting (see :data:`.config.SETTING_SPECS`):
 
 1. **pool**: the generation ``g-1`` model continues every real context by
    ``continuation_tokens`` sampled tokens (one continuation per context, per-context seed);
+   skipped when the setting trains on real data only (alpha = 1, the ``fresh`` control);
 2. **mix**: ``round(alpha n)`` real and ``n - round(alpha n)`` synthetic blocks (constant budget);
-3. **train**: from theta_0 (S1, (4.1)) or from theta_{g-1} (S2, (4.2));
+3. **train**: from theta_0 (S1, (4.1)) or from theta_{g-1} (S2, (4.2), and ``fresh``), in
+   float32 or mixed precision; record how far the weights moved from theta_0;
 4. **evaluate**: ``k`` responses to every prompt of the frozen bank (per-prompt seeds);
 5. **embed** with the frozen encoder and **measure**: Track I and II with drift and noise,
    distinct-2, hashed HHI, per-bucket Track II, held-out real-text NLL.
@@ -27,16 +29,18 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from .. import __version__ as sigma_version
+from .._version import __version__ as sigma_version
 from ..corpus.assets import TECH_DIR, load_contexts, verify_assets
 from ..corpus.prompts import load_prompt_bank
+from ..folders import atomic_replace_dir, remove_partials
 from ..io import atomic_write_text, write_csv
 from .base_model import build_base_model, load_pretrained
 from .checkpoint import GenerationWriter, generation_dir, is_done, load_embeddings, read_done, remove_model
-from .config import RunConfig
+from .config import SETTING_SPECS, RunConfig
 from .data import encode_blocks, mixture_indices
 from .embedding import embed_texts, load_encoder
 from .measures import bucket_metrics, surface_metrics, track_metrics
+from .precision import inference_copy, relative_distance
 from .sampling import sample, truncate_at_eos
 from .seeds import derive_seed
 from .training import nll_with_error, params_hash, train_causal_lm
@@ -66,11 +70,20 @@ def _versions() -> dict:
             "sigma_lib": sigma_version}
 
 
+def hardware(device: str) -> dict:
+    """What the run ran on (recorded in the manifest; not part of the resume check)."""
+    info = {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(torch.device(device))
+    return info
+
+
 def _check_manifest(run_dir: Path, manifest: dict) -> None:
     path = run_dir / "manifest.json"
     if path.is_file():
         old = json.loads(path.read_text())
-        diffs = [k for k in ("config", "assets", "versions") if old.get(k) != manifest[k]]
+        diffs = [k for k in ("config", "assets", "versions", "base_model") if old.get(k) != manifest[k]]
         if diffs:
             detail = {k: [key for key in set(old.get(k, {})) | set(manifest[k])
                           if old.get(k, {}).get(key) != manifest[k].get(key)] for k in diffs}
@@ -98,8 +111,9 @@ class Experiment:
         self.cfg, self.run_dir, self.progress, self.log = cfg, Path(run_dir), progress, log
         self.cache_dir = Path(cache_dir) if cache_dir else self.run_dir.parent / "cache"
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.run_dir.glob("*/*.partial-*"):  # interrupted writes of a killed run
-            shutil.rmtree(stale, ignore_errors=True)
+        for setting_dir in self.run_dir.iterdir():  # interrupted writes of a killed run (not a live one's)
+            if setting_dir.is_dir():
+                remove_partials(setting_dir)
         torch.set_num_threads(cfg.threads)
         tech = verify_assets(TECH_DIR)
         self.contexts = spread_subset(load_contexts(split="train"), cfg.n_contexts)
@@ -112,12 +126,17 @@ class Experiment:
         base_path, self.base_info = build_base_model(cfg, [c["text"] for c in self.contexts], self.cache_dir, progress)
         self.base_path = base_path
         manifest = {"config": cfg.as_dict(), "assets": {k: v for k, v in tech["files"].items() if not k.startswith("licenses/")},
-                    "versions": _versions(), "base_model": self.base_info,
+                    "versions": _versions(), "base_model": self.base_info, "hardware": hardware(cfg.device),
                     "inputs": {"contexts": [c["id"] for c in self.contexts][:3] + ["..."], "n_contexts": len(self.contexts),
                                "n_heldout": len(self.heldout), "n_prompts": len(self.prompts), "N": self.N}}
         _check_manifest(self.run_dir, manifest)
         model0, self.tok = load_pretrained(str(base_path), "cpu")
         self.theta0_hash = params_hash(model0)
+        if self.base_info.get("params_hash") not in (None, self.theta0_hash):
+            raise ValueError(f"theta_0 at {base_path} does not hold the parameters recorded when it was made "
+                             f"({self.theta0_hash} != {self.base_info['params_hash']}); delete it to rebuild it")
+        self.theta0_state = {k: v.detach().clone() for k, v in model0.state_dict().items()}
+        del model0
         self.pad_id = self.tok.pad_token_id
         self.real = encode_blocks(self.tok, [c["text"] for c in self.contexts], cfg.context_tokens)
         self.heldout_blocks = encode_blocks(self.tok, [c["text"] for c in self.heldout], cfg.context_tokens)
@@ -144,8 +163,9 @@ class Experiment:
         t = time.perf_counter()
         seeds = [derive_seed(cfg.seed, generation, stream, p["id"], j) for p, j in self.rows]
         prompts = [self.prompt_ids[i // cfg.responses_per_prompt] for i in range(len(self.rows))]
-        toks = sample(model, prompts, seeds, cfg.response_tokens, cfg.top_p, cfg.temperature, cfg.sample_batch_size,
-                      self.pad_id, cfg.device, progress=self.progress, desc=f"{desc} responses")
+        toks = sample(inference_copy(model, cfg.precision), prompts, seeds, cfg.response_tokens, cfg.top_p,
+                      cfg.temperature, cfg.sample_batch_size, self.pad_id, cfg.device, progress=self.progress,
+                      desc=f"{desc} responses")
         texts = [self.tok.decode(truncate_at_eos(x, self.tok.eos_token_id), skip_special_tokens=True) for x in toks]
         timings["evaluate"] = timings.get("evaluate", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
@@ -164,7 +184,8 @@ class Experiment:
             out = track_metrics(emb, emb0, cfg.m, cfg.seed, cfg.eps, cfg.n_draws)
             out["buckets"] = bucket_metrics(emb, emb0, self.buckets, cfg.eps)
         out.update(surface_metrics(texts))
-        out["heldout_nll"], out["heldout_nll_se"] = nll_with_error(model, *self.heldout_blocks, device=cfg.device)
+        out["heldout_nll"], out["heldout_nll_se"] = nll_with_error(model, *self.heldout_blocks, device=cfg.device,
+                                                                   precision=cfg.precision)
         return out
 
     def baseline(self) -> Path:
@@ -187,78 +208,100 @@ class Experiment:
             timings["measure"] += time.perf_counter() - t
             w.jsonl("responses_reseed.jsonl", rows2)
             w.array("embeddings_reseed.npy", emb2)
-        metrics.update(start_params=self.theta0_hash, end_params=self.theta0_hash, timings=timings)
+        metrics.update(start_params=self.theta0_hash, end_params=self.theta0_hash, timings=timings,
+                       weight_distance=0.0, weight_step=0.0)
         w.jsonl("responses.jsonl", rows)
         w.array("embeddings.npy", emb)
         w.commit(metrics)
         return folder
 
-    def generation(self, setting: str, g: int, prev_folder: Path, emb0: np.ndarray) -> Path:
-        """Compute and commit generation ``g`` of ``setting`` (its folder)."""
+    def pool(self, model, setting: str, g: int, timings: dict) -> tuple[torch.Tensor, torch.Tensor, list]:
+        """The synthetic pool: ``model`` continues every real context (token blocks and masks)."""
         cfg = self.cfg
-        folder = generation_dir(self.run_dir, setting, g)
-        timings: dict = {}
-        prev_path = self.base_path if g == 1 else prev_folder / "model"
-        prev_model = self.load_model(prev_path)
         t = time.perf_counter()
         seeds = [derive_seed(cfg.seed, g, "pool", c["id"]) for c in self.contexts]
-        cont = sample(prev_model, self.context_prompts, seeds, cfg.continuation_tokens, cfg.top_p, cfg.temperature,
-                      cfg.sample_batch_size, self.pad_id, cfg.device, progress=self.progress,
-                      desc=f"{setting} g{g} pool")
+        cont = sample(inference_copy(model, cfg.precision), self.context_prompts, seeds, cfg.continuation_tokens,
+                      cfg.top_p, cfg.temperature, cfg.sample_batch_size, self.pad_id, cfg.device,
+                      progress=self.progress, desc=f"{setting} g{g} pool")
         syn_ids = torch.tensor(cont, dtype=torch.long)
         syn_mask = torch.ones_like(syn_ids)
         for r, x in enumerate(cont):  # nothing after an end-of-text token is trained on
             syn_mask[r, len(truncate_at_eos(x, self.tok.eos_token_id)):] = 0
         timings["pool"] = time.perf_counter() - t
-        real_idx, syn_idx = mixture_indices(len(self.contexts), len(self.contexts), len(cont), cfg.alpha, cfg.seed, g)
+        return syn_ids, syn_mask, cont
+
+    def generation(self, setting: str, g: int, prev_folder: Path, emb0: np.ndarray) -> Path:
+        """Compute and commit generation ``g`` of ``setting`` (its folder)."""
+        cfg = self.cfg
+        folder = generation_dir(self.run_dir, setting, g)
+        alpha = cfg.setting_alpha(setting)
+        timings: dict = {}
+        prev_path = self.base_path if g == 1 else prev_folder / "model"
+        n = len(self.contexts)
+        real_idx, syn_idx = mixture_indices(n, n, n, alpha, cfg.seed, g)
         parts = [(self.real[0][real_idx], self.real[1][real_idx])] if real_idx else []
-        parts.append((syn_ids[syn_idx], syn_mask[syn_idx]))
+        cont = None
+        if syn_idx:  # alpha = 1 needs no synthetic pool
+            syn_ids, syn_mask, cont = self.pool(self.load_model(prev_path), setting, g, timings)
+            parts.append((syn_ids[syn_idx], syn_mask[syn_idx]))
         ids, mask = _cat_blocks(parts, self.pad_id)
-        start = self.load_model(self.base_path if setting == "S1" else prev_path)
+        start = self.load_model(self.base_path if SETTING_SPECS[setting]["start"] == "theta0" else prev_path)
         start_hash = params_hash(start)
+        start_state = {k: v.detach().to("cpu").clone() for k, v in start.state_dict().items()}
         stats = train_causal_lm(start, ids, mask, cfg.epochs, cfg.batch_size, cfg.lr, cfg.weight_decay,
-                                (cfg.seed, setting, g, "train"), cfg.device, self.progress, f"{setting} g{g} train")
+                                (cfg.seed, setting, g, "train"), cfg.device, self.progress, f"{setting} g{g} train",
+                                precision=cfg.precision)
         timings["train"] = stats.seconds
+        weight_distance = relative_distance(start, self.theta0_state)
+        weight_step = relative_distance(start, start_state) * _norm_ratio(start_state, self.theta0_state)
+        del start_state
         rows, emb = self.evaluate(start, g, "eval", timings, f"{setting} g{g}")
         t = time.perf_counter()
         metrics = self.measure(rows, emb, emb0, start)
         timings["measure"] = time.perf_counter() - t
         metrics.update(start_params=start_hash, end_params=params_hash(start), timings=timings,
                        train_tokens=stats.tokens, train_final_loss=stats.final_loss,
-                       n_real_blocks=len(real_idx), n_synthetic_blocks=len(syn_idx))
+                       n_real_blocks=len(real_idx), n_synthetic_blocks=len(syn_idx),
+                       weight_distance=weight_distance, weight_step=weight_step)
         w = GenerationWriter(folder)
-        w.jsonl("pool.jsonl", [{"context_id": c["id"], "text": self.tok.decode(truncate_at_eos(x, self.tok.eos_token_id),
-                                                                             skip_special_tokens=True)}
-                               for c, x in zip(self.contexts, cont)])
+        if cont is not None:
+            w.jsonl("pool.jsonl", [{"context_id": c["id"], "text": self.tok.decode(
+                truncate_at_eos(x, self.tok.eos_token_id), skip_special_tokens=True)} for c, x in zip(self.contexts, cont)])
         w.jsonl("responses.jsonl", rows)
         w.array("embeddings.npy", emb)
         w.model(start, self.tok)
         w.commit(metrics)
         return folder
 
+    def share_first_generation(self, src_setting: str, dst_setting: str) -> None:
+        """S1 and S2 coincide at g = 1 (both train theta_0 on theta_0's pool at the same alpha):
+        copy the finished generation 1 of one into the other (verified, atomically), before
+        ``keep_checkpoints="last"`` can drop its model."""
+        src, dst = generation_dir(self.run_dir, src_setting, 1), generation_dir(self.run_dir, dst_setting, 1)
+        if is_done(dst) or not is_done(src):
+            return
+        read_done(src)
+        atomic_replace_dir(dst, lambda tmp: shutil.copytree(src, tmp, dirs_exist_ok=True))
+
     # -- the loop -------------------------------------------------------------------------
     def run(self, stop_after: tuple[str, int] | None = None) -> dict[str, list[dict]]:
         cfg = self.cfg
         base = self.baseline()
         emb0 = load_embeddings(base)
+        pair = [s for s in ("S1", "S2") if s in cfg.settings]
         for setting in cfg.settings:
             prev = base
             for g in range(1, cfg.generations + 1):
                 folder = generation_dir(self.run_dir, setting, g)
+                if g == 1 and len(pair) == 2 and setting in pair:
+                    self.share_first_generation(pair[1 - pair.index(setting)], setting)
                 if is_done(folder):
                     read_done(folder)
                     self.log(f"{setting} g{g}: done earlier, verified")
-                elif setting == "S2" and g == 1 and is_done(generation_dir(self.run_dir, "S1", 1)):
-                    # S1 and S2 coincide at g = 1 (both train theta_0 on theta_0's pool): reuse it.
-                    src = generation_dir(self.run_dir, "S1", 1)
-                    read_done(src)
-                    tmp = folder.with_name(folder.name + f".partial-{os.getpid()}")
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    shutil.copytree(src, tmp)
-                    folder.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(tmp, folder)
                 else:
                     self.generation(setting, g, prev, emb0)
+                if g == 1 and len(pair) == 2 and setting in pair:
+                    self.share_first_generation(setting, pair[1 - pair.index(setting)])
                 if cfg.keep_checkpoints == "last" and g > 1:
                     remove_model(prev)
                 prev = folder
@@ -297,6 +340,13 @@ class Experiment:
             if rows:
                 write_csv(rows, out / f"{name}.csv")
         return tables
+
+
+def _norm_ratio(a: dict, b: dict) -> float:
+    """``||a|| / ||b||`` over two state dicts (turns a distance relative to ``a`` into one relative to ``b``)."""
+    na = sum(float(v.to(torch.float64).pow(2).sum()) for v in a.values())
+    nb = sum(float(v.to(torch.float64).pow(2).sum()) for v in b.values())
+    return (na / nb) ** 0.5
 
 
 def run_experiment(cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None, progress: bool = True,

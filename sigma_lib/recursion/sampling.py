@@ -27,7 +27,7 @@ class SampleStats:
 
 
 def nucleus_sample(logits: torch.Tensor, uniforms: torch.Tensor, top_p: float, temperature: float,
-                   candidates: int = 1024) -> torch.Tensor:
+                   candidates: tuple[int, ...] = (1024, 8192)) -> torch.Tensor:
     """Sample one token per row from ``softmax(logits / temperature)`` restricted to its top-p nucleus.
 
     Parameters
@@ -36,25 +36,29 @@ def nucleus_sample(logits: torch.Tensor, uniforms: torch.Tensor, top_p: float, t
     uniforms : (B,) float64 tensor of U(0, 1) draws, one per row
     top_p : nucleus mass in (0, 1]; the smallest set of most likely tokens with mass >= top_p
     temperature : > 0
-    candidates : the nucleus is first sought among the ``candidates`` most likely tokens
-        (``torch.topk``); rows whose nucleus is larger fall back to a full sort. The result is the
-        same either way; the fast path avoids sorting the whole vocabulary at every step.
+    candidates : the nucleus is first sought among the ``candidates[0]`` most likely tokens
+        (``torch.topk``), then, for rows whose nucleus is larger, among ``candidates[1]``, and
+        only then by a full sort. The result is the same either way; the fast paths avoid sorting
+        the whole vocabulary (49,152 tokens for SmolLM2) at every step.
 
     Returns
     -------
     (B,) long tensor of token ids.
     """
-    probs = torch.softmax(logits.double() / temperature, dim=-1)
-    k = min(candidates, probs.shape[1])
-    top_p_sorted, top_idx = probs.topk(k, dim=-1, sorted=True)
-    covered = (top_p_sorted.sum(-1) >= top_p) | (k == probs.shape[1])
+    scaled = logits.double() if temperature == 1.0 else logits.double() / temperature
+    probs = torch.softmax(scaled, dim=-1)
     out = torch.empty(probs.shape[0], dtype=torch.long, device=probs.device)
-    if covered.any():
-        out[covered] = _pick(top_p_sorted[covered], top_idx[covered], uniforms[covered.cpu()], top_p)
-    if (~covered).any():
-        rest = probs[~covered]
-        sorted_p, order = rest.sort(dim=-1, descending=True)
-        out[~covered] = _pick(sorted_p, order, uniforms[(~covered).cpu()], top_p)
+    todo = torch.arange(probs.shape[0], device=probs.device)
+    uniforms = uniforms.to(probs.device)
+    for k in tuple(candidates) + (probs.shape[1],):
+        k = min(k, probs.shape[1])
+        top_p_sorted, top_idx = probs[todo].topk(k, dim=-1, sorted=True)
+        covered = (top_p_sorted.sum(-1) >= top_p) | (k == probs.shape[1])
+        if covered.any():
+            out[todo[covered]] = _pick(top_p_sorted[covered], top_idx[covered], uniforms[todo[covered]], top_p)
+        todo = todo[~covered]
+        if todo.numel() == 0:
+            break
     return out
 
 
@@ -96,11 +100,13 @@ def sample(model, prompts: list[list[int]], seeds: list[int], max_new_tokens: in
     t0 = time.perf_counter()
     for start in tqdm(range(0, len(order), batch_size), desc=desc, disable=not progress, leave=False):
         rows = order[start : start + batch_size]
-        gens = []
-        for i in rows:
+        # Each row's uniforms for every step, drawn at once from its own stream (the same numbers
+        # as one draw per step: torch's CPU generator fills a tensor serially).
+        draws = torch.empty((len(rows), max_new_tokens), dtype=torch.float64)
+        for r, i in enumerate(rows):
             g = torch.Generator()
             g.manual_seed(seeds[i])
-            gens.append(g)
+            draws[r] = torch.rand(max_new_tokens, generator=g, dtype=torch.float64)
         width = max(len(prompts[i]) for i in rows)
         ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
@@ -123,8 +129,7 @@ def sample(model, prompts: list[list[int]], seeds: list[int], max_new_tokens: in
                 res = model(input_ids=cur_ids, attention_mask=cur_mask, position_ids=positions, use_cache=use_cache,
                             logits_to_keep=1)
             past = res.past_key_values if use_cache else None
-            u = torch.tensor([torch.rand(1, generator=g, dtype=torch.float64).item() for g in gens], dtype=torch.float64)
-            new[:, step] = nucleus_sample(res.logits[:, -1, :], u, top_p, temperature)
+            new[:, step] = nucleus_sample(res.logits[:, -1, :], draws[:, step], top_p, temperature)
         new = new.cpu()
         for r, i in enumerate(rows):
             out[i] = new[r].tolist()

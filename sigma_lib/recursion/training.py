@@ -1,8 +1,9 @@
 """Fine-tuning on 64-token blocks, and held-out negative log-likelihood (App. C.3).
 
 A training loop a reader can follow in one sitting (after karpathy/nanoGPT): AdamW with weight
-decay at a constant learning rate, batches of 16 blocks in a seeded order per epoch, mixed
-precision (fp16 autocast with loss scaling) on CUDA, full precision on the CPU.
+decay at a constant learning rate, batches of 16 blocks in a seeded order per epoch, in float32
+or in mixed precision (bf16 autocast, or fp16 autocast with loss scaling; :mod:`.precision`),
+the same code on the CPU and on a GPU.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
+from .precision import autocast, grad_scaler
 from .seeds import generator
 
 
@@ -30,18 +32,19 @@ class TrainStats:
 
 def train_causal_lm(model, ids: torch.Tensor, mask: torch.Tensor, epochs: int, batch_size: int, lr: float,
                     weight_decay: float, seed_parts: tuple, device: str = "cpu", progress: bool = False,
-                    desc: str = "training") -> TrainStats:
+                    desc: str = "training", precision: str = "fp32") -> TrainStats:
     """Train ``model`` in place on blocks ``ids`` (n, L) with next-token loss on unmasked tokens.
 
     The order of blocks in epoch ``e`` is a permutation drawn from ``generator(*seed_parts, e)``.
+    ``precision`` is ``"fp32"``, ``"bf16"`` or ``"fp16"`` (autocast; fp16 with a gradient scaler);
+    the weights and AdamW's state stay float32.
     Raises ``FloatingPointError`` if the loss becomes NaN/Inf (the checkpoint is then not saved).
     """
     if ids.shape != mask.shape or ids.ndim != 2 or ids.shape[0] == 0:
         raise ValueError(f"ids and mask must be equal non-empty (n, L) tensors, got {tuple(ids.shape)}, {tuple(mask.shape)}")
     model.to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    use_amp = str(device).startswith("cuda")
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    scaler = grad_scaler(device, precision)
     stats = TrainStats()
     t0 = time.perf_counter()
     n = ids.shape[0]
@@ -52,7 +55,7 @@ def train_causal_lm(model, ids: torch.Tensor, mask: torch.Tensor, epochs: int, b
             idx = perm[start : start + batch_size]
             x, m = ids[idx].to(device), mask[idx].to(device)
             labels = x.masked_fill(m == 0, -100)
-            with torch.autocast(device_type="cuda", dtype=torch.float16, enabled=use_amp):
+            with autocast(device, precision):
                 loss = model(input_ids=x, attention_mask=m, labels=labels).loss
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"{desc}: the loss became {loss.item()} at epoch {epoch}, step {stats.steps}")
@@ -72,13 +75,14 @@ def train_causal_lm(model, ids: torch.Tensor, mask: torch.Tensor, epochs: int, b
 
 @torch.no_grad()
 def block_nll(model, ids: torch.Tensor, mask: torch.Tensor, batch_size: int = 64,
-              device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+              device: str = "cpu", precision: str = "fp32") -> tuple[torch.Tensor, torch.Tensor]:
     """Summed next-token negative log-likelihood (nats) and predicted-token count of every block."""
     model.to(device).eval()
     sums, counts = [], []
     for start in range(0, ids.shape[0], batch_size):
         x, m = ids[start : start + batch_size].to(device), mask[start : start + batch_size].to(device)
-        logits = model(input_ids=x, attention_mask=m).logits[:, :-1].float()
+        with autocast(device, precision):
+            logits = model(input_ids=x, attention_mask=m).logits[:, :-1].float()
         keep = m[:, 1:].float()
         nll = torch.nn.functional.cross_entropy(logits.transpose(1, 2), x[:, 1:], reduction="none")
         sums.append((nll * keep).sum(1).cpu())
@@ -87,9 +91,9 @@ def block_nll(model, ids: torch.Tensor, mask: torch.Tensor, batch_size: int = 64
 
 
 def nll_with_error(model, ids: torch.Tensor, mask: torch.Tensor, batch_size: int = 64,
-                   device: str = "cpu") -> tuple[float, float]:
+                   device: str = "cpu", precision: str = "fp32") -> tuple[float, float]:
     """Mean NLL (nats per token) and its standard error over blocks (sd of per-block means / sqrt(n))."""
-    sums, counts = block_nll(model, ids, mask, batch_size, device)
+    sums, counts = block_nll(model, ids, mask, batch_size, device, precision)
     per_block = sums / counts
     se = float(per_block.std(unbiased=True) / per_block.numel() ** 0.5) if per_block.numel() > 1 else 0.0
     return float(sums.sum() / counts.sum()), se

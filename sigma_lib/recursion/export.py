@@ -1,0 +1,80 @@
+"""Committed runs: what of a run directory is kept in the repository, and its verification.
+
+A run that cost an hour of CPU (or GPU time that may not come again) is committed under
+``runs/<name>/`` without model weights: the manifest, the tables, and per generation the
+responses, their embeddings, the synthetic pool and the measured metrics, so that every metric
+of the book can be recomputed from what is stored. ``checksums.json`` holds the SHA-256 of every
+file and is checked before anything is read.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from ..corpus.assets import sha256_file
+from ..folders import atomic_replace_dir
+from .checkpoint import is_done, read_done
+
+CHECKSUMS = "checksums.json"
+KEPT = ("responses.jsonl", "responses_reseed.jsonl", "embeddings.npy", "embeddings_reseed.npy", "pool.jsonl")
+MAX_BYTES = 25 * 2**20
+
+
+def export_run(run_dir: str | Path, dest: str | Path, max_bytes: int = MAX_BYTES) -> Path:
+    """Copy the keepable part of a finished (or partly finished) run to ``dest``, atomically.
+
+    Each generation folder contributes its kept files (``KEPT``) and ``metrics.json`` (the
+    metrics of its ``done.json``); each is verified against ``done.json`` first. Raises
+    ``ValueError`` if the export would exceed ``max_bytes``.
+    """
+    run_dir = Path(run_dir)
+    if not (run_dir / "manifest.json").is_file():
+        raise FileNotFoundError(f"{run_dir} holds no run (no manifest.json)")
+
+    def fill(tmp: Path) -> None:
+        shutil.copy2(run_dir / "manifest.json", tmp / "manifest.json")
+        if (run_dir / "tables").is_dir():
+            shutil.copytree(run_dir / "tables", tmp / "tables")
+        for folder in sorted(run_dir.glob("*/gen_*")):
+            if ".partial-" in folder.name or not is_done(folder):
+                continue
+            done = read_done(folder)
+            out = tmp / folder.relative_to(run_dir)
+            out.mkdir(parents=True)
+            for name in KEPT:
+                if (folder / name).is_file():
+                    shutil.copy2(folder / name, out / name)
+            (out / "metrics.json").write_text(json.dumps(done["metrics"], indent=1, sort_keys=True) + "\n")
+        files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+        size = sum((tmp / f).stat().st_size for f in files)
+        if size > max_bytes:
+            raise ValueError(f"the export of {run_dir} would take {size / 2**20:.1f} MiB, above {max_bytes / 2**20:.0f} MiB")
+        (tmp / CHECKSUMS).write_text(json.dumps({f: sha256_file(tmp / f) for f in files}, indent=1, sort_keys=True) + "\n")
+
+    return atomic_replace_dir(dest, fill)
+
+
+def verify_committed_run(path: str | Path) -> dict:
+    """The manifest of a committed run after checking every file against ``checksums.json``.
+
+    Raises ``FileNotFoundError`` if ``path`` holds no committed run and ``ValueError`` naming
+    the first file that is missing, unlisted or does not match its SHA-256.
+    """
+    path = Path(path)
+    if not (path / CHECKSUMS).is_file():
+        raise FileNotFoundError(f"{path} holds no committed run (no {CHECKSUMS})")
+    try:
+        sums = json.loads((path / CHECKSUMS).read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"corrupt {path / CHECKSUMS}: {exc}") from None
+    present = {str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()} - {CHECKSUMS}
+    for extra in sorted(present - set(sums)):
+        raise ValueError(f"{path / extra} is not listed in {path / CHECKSUMS}")
+    for name, digest in sorted(sums.items()):
+        f = path / name
+        if not f.is_file():
+            raise ValueError(f"committed run: {f} is missing")
+        if sha256_file(f) != digest:
+            raise ValueError(f"committed run: {f} does not match its SHA-256 in {CHECKSUMS}")
+    return json.loads((path / "manifest.json").read_text())
