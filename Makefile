@@ -82,11 +82,11 @@ endif
 # resumes where it stopped when given again; the working directory with the weights stays in outputs/.
 RECURSION := $(BIN)/python -m sigma_lib.recursion
 run-real: setup
-	$(RECURSION) --profile real-cpu --run-dir outputs/real-cpu/run --export runs/real-cpu --set threads=2
+	$(RECURSION) --profile real-cpu --run-dir outputs/real-cpu/run --cache-dir outputs/cache --export runs/real-cpu --set threads=2
 
 # On a GPU machine (App. C.3's protocol: 50 generations of S1 and S2, bf16).
 run-paper: setup
-	$(RECURSION) --profile paper --run-dir outputs/paper/run --export runs/paper
+	$(RECURSION) --profile paper --run-dir outputs/paper/run --cache-dir outputs/cache --export runs/paper
 
 bench: setup
 	$(BIN)/python benchmarks/bench_gram.py

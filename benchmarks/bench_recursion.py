@@ -1,12 +1,14 @@
-"""Speed of the recursion engine's stages, measured in one run.
+"""Speed of the recursion engine against the limit of the machine, measured in one run.
 
-    python benchmarks/bench_recursion.py [--prompts 256] [--naive-prompts 32] [--run-dir outputs/recursion/run]
+    python benchmarks/bench_recursion.py [--models gpt-small smollm2-135m] [--precisions fp32 bf16]
 
-Prints (1) sampling tokens/s of the batched KV-cache sampler against a naive loop that samples
-one prompt at a time, and against batching without the cache; (2) training tokens/s of one
-epoch of fine-tuning; (3) seconds per stage per generation from a finished run's timings table
-(default: the book's run). The model is the default theta_0 (gpt-small), trained and cached
-under outputs/default/recursion/cache (the book's cache) on first use.
+For each base model and precision: the matrix-product limit of this machine in that precision
+(GFLOP/s of a large square matmul, measured here, now), then sampling tokens/s (batched, KV
+cache, the engine's nucleus sampler on real TECH contexts) and training tokens/s (AdamW on
+64-token blocks, batch 16), each as a fraction of the limit: a sampled token costs about
+2 * params FLOP, a trained one about 6 * params. For the small model, the batched sampler is also
+compared with sampling one prompt at a time (same tokens). Finally, seconds per stage per
+generation from a finished run's timings table (``--run-dir``, default the committed real-LM run).
 """
 from __future__ import annotations
 
@@ -22,60 +24,91 @@ from sigma_lib.corpus.assets import load_contexts
 from sigma_lib.recursion.base_model import build_base_model, load_pretrained
 from sigma_lib.recursion.config import run_config
 from sigma_lib.recursion.data import encode_blocks
+from sigma_lib.recursion.precision import PRECISIONS, inference_copy
 from sigma_lib.recursion.sampling import SampleStats, sample
 from sigma_lib.recursion.seeds import derive_seed
 from sigma_lib.recursion.training import train_causal_lm
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--prompts", type=int, default=256)
-    ap.add_argument("--naive-prompts", type=int, default=32)
-    ap.add_argument("--new-tokens", type=int, default=64)
-    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--run-dir", default="outputs/default/recursion/run")
-    ap.add_argument("--cache-dir", default="outputs/default/recursion/cache")
-    a = ap.parse_args()
-    cfg = run_config("default", device=a.device)
-    torch.set_num_threads(cfg.threads)
+def matmul_gflops(dtype: torch.dtype, device: str, n: int = 2048, repeats: int = 10) -> float:
+    """Best-of-3 GFLOP/s of an ``n x n`` matrix product in ``dtype`` (the limit the models are held to)."""
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
+    best = float("inf")
+    for _ in range(4):
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        for _ in range(repeats):
+            a @ b
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 * repeats / best / 1e9
+
+
+def bench_model(name: str, precisions: list[str], a) -> None:
+    cfg = run_config("default", base_model=name, device=a.device)
     contexts = [c["text"] for c in load_contexts()]
     path, info = build_base_model(cfg, contexts, a.cache_dir)
     model, tok = load_pretrained(str(path), a.device)
+    n_params = sum(p.numel() for p in model.parameters())
     ids, mask = encode_blocks(tok, contexts, cfg.context_tokens)
     prompts = [row[m.bool()].tolist() for row, m in zip(ids[: a.prompts], mask[: a.prompts])]
     seeds = [derive_seed(0, "bench", i) for i in range(len(prompts))]
-    print(f"device={a.device} threads={cfg.threads} model={cfg.base_model} ({info.get('n_parameters', '?')} parameters)")
-
-    results = {}
-    for name, n, bs, cache in (("batched, KV cache", a.prompts, cfg.sample_batch_size, True),
-                               ("one prompt at a time, KV cache", a.naive_prompts, 1, True),
-                               ("batched, no cache", a.naive_prompts, cfg.sample_batch_size, False)):
+    print(f"\nmodel={name} ({n_params:,} parameters)  sampling: {len(prompts)} contexts x {a.new_tokens} new tokens, "
+          f"batch {a.batch_size}; training: {a.train_blocks} blocks x {cfg.context_tokens} tokens, batch {cfg.batch_size}")
+    print(f"  {'precision':<9} {'limit GFLOP/s':>13} {'sample tok/s':>13} {'of limit':>9} {'train tok/s':>12} {'of limit':>9}")
+    for precision in precisions:
+        limit = matmul_gflops(PRECISIONS[precision], a.device)
         st = SampleStats()
-        out = sample(model, prompts[:n], seeds[:n], a.new_tokens, batch_size=bs, device=a.device, use_cache=cache, stats=st)
-        results[name] = (st.tokens_per_second, out)
-        print(f"sampling, {name:<32}: {st.tokens_per_second:9.0f} tokens/s  ({n} prompts x {a.new_tokens} tokens)")
-    same = results["batched, KV cache"][1][: a.naive_prompts] == results["one prompt at a time, KV cache"][1]
-    print(f"speed-up of batching with the cache over one at a time: "
-          f"{results['batched, KV cache'][0] / results['one prompt at a time, KV cache'][0]:.1f}x "
-          f"(identical tokens: {same})")
+        sample(inference_copy(model, precision), prompts, seeds, a.new_tokens, batch_size=a.batch_size,
+               pad_id=tok.pad_token_id, device=a.device, stats=st)
+        fresh, _ = load_pretrained(str(path), a.device)
+        tr = train_causal_lm(fresh, ids[: a.train_blocks], mask[: a.train_blocks], 1, cfg.batch_size, cfg.lr,
+                             cfg.weight_decay, ("bench",), a.device, precision=precision)
+        s_frac = st.tokens_per_second * 2 * n_params / (limit * 1e9)
+        t_frac = tr.tokens_per_second * 6 * n_params / (limit * 1e9)
+        print(f"  {precision:<9} {limit:13.0f} {st.tokens_per_second:13.0f} {s_frac:9.1%} {tr.tokens_per_second:12.0f} {t_frac:9.1%}")
+    if a.naive_prompts and n_params < 10_000_000:
+        n = a.naive_prompts
+        one, many = SampleStats(), SampleStats()
+        out1 = sample(model, prompts[:n], seeds[:n], a.new_tokens, batch_size=1, pad_id=tok.pad_token_id,
+                      device=a.device, stats=one)
+        outb = sample(model, prompts[:n], seeds[:n], a.new_tokens, batch_size=n, pad_id=tok.pad_token_id,
+                      device=a.device, stats=many)
+        print(f"  fp32, {n} prompts: batched {many.tokens_per_second:.0f} tokens/s against one at a time "
+              f"{one.tokens_per_second:.0f} ({many.tokens_per_second / one.tokens_per_second:.1f}x; identical tokens: {out1 == outb})")
 
-    model.train()
-    t = time.perf_counter()
-    st = train_causal_lm(model, ids, mask, 1, cfg.batch_size, cfg.lr, cfg.weight_decay, ("bench",), a.device)
-    print(f"training, 1 epoch of {ids.shape[0]} blocks x {ids.shape[1]} tokens: {st.tokens_per_second:9.0f} tokens/s "
-          f"({time.perf_counter() - t:.1f} s)")
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", nargs="+", default=["gpt-small", "smollm2-135m"])
+    ap.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=sorted(PRECISIONS))
+    ap.add_argument("--prompts", type=int, default=256)
+    ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--new-tokens", type=int, default=32)
+    ap.add_argument("--train-blocks", type=int, default=128)
+    ap.add_argument("--naive-prompts", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--run-dir", default="runs/real-cpu")
+    ap.add_argument("--cache-dir", default="outputs/cache")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    print(f"device={a.device} threads={a.threads}")
+    for name in a.models:
+        bench_model(name, a.precisions, a)
 
     timings = Path(a.run_dir) / "tables" / "timings.csv"
     if timings.is_file():
-        per = defaultdict(list)
+        per = defaultdict(lambda: defaultdict(list))
         for r in csv.DictReader(open(timings)):
             if int(r["generation"]) > 0:
-                per[r["stage"]].append(float(r["seconds"]))
-        print(f"seconds per stage per generation (mean over {len(next(iter(per.values())))} generations, {timings}):")
-        for stage, v in per.items():
-            print(f"  {stage:<10} {sum(v) / len(v):7.1f}")
-    else:
-        print(f"(no finished run at {a.run_dir}: run `make book` for the per-stage table)")
+                per[r["setting"]][r["stage"]].append(float(r["seconds"]))
+        print(f"\nseconds per stage per generation (mean; {timings}):")
+        for setting, stages in per.items():
+            print(f"  {setting:<6} " + "  ".join(f"{st} {sum(v) / len(v):6.1f}" for st, v in stages.items()))
 
 
 if __name__ == "__main__":

@@ -26,3 +26,23 @@ def require_int(params: Mapping, key: str, minimum: int) -> None:
     value = params[key]
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{key} must be an integer >= {minimum}, got {value!r}")
+
+
+_IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+
+
+def check_notebook_parameters(namespace: Mapping, declared, chapter: str) -> None:
+    """Fail at once, naming it, on a parameter a chapter does not take (e.g. ``papermill -p settings S2``
+    for a notebook whose parameter is ``setting``: papermill only warns and runs with the default).
+
+    Call it first in the cell after the parameter cells, with ``globals()``: every variable
+    defined by then must be one of ``declared``.
+    """
+    import types
+
+    unknown = sorted(k for k, v in namespace.items()
+                     if not k.startswith("_") and k not in declared and k not in _IPYTHON_NAMES
+                     and not isinstance(v, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)))
+    if unknown:
+        raise ValueError(f"{chapter}: unknown parameter(s) {', '.join(map(repr, unknown))}; "
+                         f"it takes {', '.join(sorted(declared))}")

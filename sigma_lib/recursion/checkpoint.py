@@ -1,12 +1,14 @@
 """Generation folders written atomically and verified on reading.
 
 A generation's folder is written under a temporary name and renamed when complete, with a
-``done.json`` holding the SHA-256 of every file. A folder without ``done.json`` is an
-interrupted write and is ignored (recomputed); a file whose hash differs is a corrupt
-checkpoint and raises an error that names it.
+``done.json`` holding the metrics, the SHA-256 of every file, and the SHA-256 of its own content
+(``digest``: the canonical JSON of metrics and files), so that an edited ``done.json`` is caught
+like an edited file. A folder without ``done.json`` is an interrupted write and is ignored
+(recomputed); a file whose hash differs is a corrupt checkpoint and raises an error that names it.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -45,11 +47,23 @@ class GenerationWriter:
 
     def commit(self, metrics: dict) -> None:
         files = sorted(str(p.relative_to(self.tmp)) for p in self.tmp.rglob("*") if p.is_file())
-        done = {"metrics": metrics, "files": {f: sha256_file(self.tmp / f) for f in files}}
-        (self.tmp / DONE).write_text(json.dumps(done, indent=1, sort_keys=True))
+        _write_done(self.tmp / DONE, {"metrics": metrics, "files": {f: sha256_file(self.tmp / f) for f in files}})
         if self.final.exists():
             shutil.rmtree(self.final)
         os.replace(self.tmp, self.final)
+
+
+def _content_digest(done: dict) -> str:
+    body = json.dumps({"metrics": done["metrics"], "files": done["files"]}, sort_keys=True, allow_nan=True)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _write_done(path: Path, done: dict) -> None:
+    done = {"metrics": done["metrics"], "files": done["files"]}
+    done["digest"] = _content_digest(done)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(done, indent=1, sort_keys=True))
+    os.replace(tmp, path)
 
 
 def is_done(folder: Path) -> bool:
@@ -64,8 +78,13 @@ def read_done(folder: Path, verify: bool = True) -> dict:
     folder = Path(folder)
     try:
         done = json.loads((folder / DONE).read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"corrupt checkpoint {folder / DONE}: {exc}; delete {folder} to recompute it") from None
+        ok = isinstance(done["files"], dict) and isinstance(done["metrics"], dict) and done["digest"] == _content_digest(done)
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"corrupt checkpoint {folder / DONE} ({exc.__class__.__name__}: {exc}); "
+                         f"delete {folder} to recompute it") from None
+    if not ok:
+        raise ValueError(f"corrupt checkpoint: {folder / DONE} does not match its own digest (edited after it was "
+                         f"written?); delete {folder} to recompute it")
     if verify:
         for name, digest in done["files"].items():
             path = folder / name
@@ -92,9 +111,7 @@ def remove_model(folder: Path) -> None:
     folder = Path(folder)
     if not (folder / "model").is_dir():
         return
-    done = json.loads((folder / DONE).read_text())
+    done = read_done(folder, verify=False)
     done["files"] = {k: v for k, v in done["files"].items() if not k.startswith("model/")}
-    tmp = folder / (DONE + ".tmp")
-    tmp.write_text(json.dumps(done, indent=1, sort_keys=True))
-    os.replace(tmp, folder / DONE)
+    _write_done(folder / DONE, done)
     shutil.rmtree(folder / "model")

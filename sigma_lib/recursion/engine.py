@@ -79,17 +79,22 @@ def hardware(device: str) -> dict:
     return info
 
 
-def _check_manifest(run_dir: Path, manifest: dict) -> None:
+def _check_manifest(run_dir: Path, manifest: dict, keys=("config", "assets", "versions", "base_model")) -> None:
+    """Refuse a run directory made with other ``keys``; write the manifest if there is none yet
+    (only when every key is given)."""
     path = run_dir / "manifest.json"
     if path.is_file():
-        old = json.loads(path.read_text())
-        diffs = [k for k in ("config", "assets", "versions", "base_model") if old.get(k) != manifest[k]]
+        try:
+            old = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"corrupt {path}: {exc}; delete {run_dir} to start again") from None
+        diffs = [k for k in keys if old.get(k) != manifest[k]]
         if diffs:
             detail = {k: [key for key in set(old.get(k, {})) | set(manifest[k])
                           if old.get(k, {}).get(key) != manifest[k].get(key)] for k in diffs}
             raise ValueError(f"{run_dir} holds a run made with other {', '.join(diffs)} (differing: {detail}); "
                              "use another output directory, or delete this one to start again")
-    else:
+    elif "base_model" in keys:
         atomic_write_text(path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 
@@ -123,12 +128,14 @@ class Experiment:
         if cfg.m > self.N:
             raise ValueError(f"m={cfg.m} exceeds the number of responses N={self.N} "
                              f"({len(self.prompts)} prompts x {cfg.responses_per_prompt}); lower m or raise responses_per_prompt")
+        manifest = {"config": cfg.as_dict(), "assets": {k: v for k, v in tech["files"].items() if not k.startswith("licenses/")},
+                    "versions": _versions()}
+        _check_manifest(self.run_dir, manifest, ("config", "assets", "versions"))  # before any theta_0 work
         base_path, self.base_info = build_base_model(cfg, [c["text"] for c in self.contexts], self.cache_dir, progress)
         self.base_path = base_path
-        manifest = {"config": cfg.as_dict(), "assets": {k: v for k, v in tech["files"].items() if not k.startswith("licenses/")},
-                    "versions": _versions(), "base_model": self.base_info, "hardware": hardware(cfg.device),
+        manifest.update({"base_model": self.base_info, "hardware": hardware(cfg.device),
                     "inputs": {"contexts": [c["id"] for c in self.contexts][:3] + ["..."], "n_contexts": len(self.contexts),
-                               "n_heldout": len(self.heldout), "n_prompts": len(self.prompts), "N": self.N}}
+                               "n_heldout": len(self.heldout), "n_prompts": len(self.prompts), "N": self.N}})
         _check_manifest(self.run_dir, manifest)
         model0, self.tok = load_pretrained(str(base_path), "cpu")
         self.theta0_hash = params_hash(model0)
