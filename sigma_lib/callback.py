@@ -1,19 +1,108 @@
-"""Sigma-UB inside a training loop: a function for custom loops and a ``transformers`` callback.
+"""Sigma-UB inside a training loop: a probe for custom loops, a ``transformers`` callback.
 
 At each checkpoint the model answers a fixed prompt bank (``k`` responses per prompt, the same
 per-response seeds every time), the frozen encoder embeds the answers, and a
 :class:`~sigma_lib.monitor.SigmaMonitor` returns Track I/II, their drift against the first
 checkpoint and its noise band. A warning is issued when Track II's drift falls more than
 ``warn_at`` noise standard deviations below zero.
+
+The response slots (prompt ``i``, response ``j``) are cut into blocks of ``batch_size`` slots;
+each block is sampled in one batch and embedded in one call, and contributes the partial
+observed Grams of its rows (:func:`sigma_lib.sharded.partial_grams`). Under
+``torch.distributed`` (DDP, FSDP with a gathered model, ``accelerate launch``, ``torchrun``)
+every rank samples and embeds a contiguous share of the blocks, the partial Grams are summed
+with one ``all_reduce``, and every rank holds the same record; only rank 0 warns, and the
+Trainer's integrations log on the main process only. Blocks, seeds and index sets depend on the
+prompt bank, ``k``, ``batch_size`` and ``seed`` alone, never on the world size, so one process
+and eight give the same numbers (to float64 round-off of the final sum).
+
+:func:`add_sigma_callback` attaches the probe to a ``transformers.Trainer`` so that the
+``sigma/*`` entries go through ``Trainer.log``: into ``trainer.state.log_history`` and to every
+``report_to`` integration (TensorBoard, W&B, MLflow, ...), at the Trainer's global step.
+:mod:`sigma_lib.lightning` does the same for PyTorch Lightning.
 """
 from __future__ import annotations
 
 import logging
 import warnings
 
+import numpy as np
+
 from .monitor import CheckpointRecord, SigmaMonitor
+from .noise import TrackDraws
+from .sharded import Partial, partial_grams, tracks_from_partial
+from .validation import check_block_sizes
 
 logger = logging.getLogger(__name__)
+
+#: The keys every integration receives (the Trainer's TensorBoard and W&B integrations show them
+#: under ``train/``, e.g. ``train/sigma/drift_U``).
+SIGMA_KEYS = ("sigma/U", "sigma/drift_U", "sigma/noise_U", "sigma/gamma_kf", "sigma/drift_gamma_kf",
+              "sigma/noise_gamma_kf")
+
+
+def sigma_entries(rec: CheckpointRecord) -> dict[str, float]:
+    """The ``sigma/*`` metrics of one record, as logged by every callback."""
+    return {"sigma/U": rec.U, "sigma/drift_U": rec.drift_U, "sigma/noise_U": rec.noise_U,
+            "sigma/gamma_kf": rec.gamma_kf, "sigma/drift_gamma_kf": rec.drift_gamma_kf,
+            "sigma/noise_gamma_kf": rec.noise_gamma_kf}
+
+
+def dist_rank_world() -> tuple[int, int]:
+    """``(rank, world_size)`` under an initialised ``torch.distributed`` group, else ``(0, 1)``."""
+    try:
+        import torch.distributed as dist
+    except ImportError:
+        return 0, 1
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _all_reduce_partial(part: Partial | None, n_sets: int) -> Partial:
+    """Sum the ranks' partial Grams (one ``all_reduce``); the identity with a single process."""
+    rank, world = dist_rank_world()
+    if world == 1:
+        if part is None:
+            raise ValueError("no response was measured")
+        return part
+    import torch
+    import torch.distributed as dist
+
+    device = torch.device("cpu")
+    if dist.get_backend() == "nccl":
+        device = torch.device("cuda", torch.cuda.current_device())
+    d = torch.tensor([part.d if part else 0], dtype=torch.int64, device=device)
+    dist.all_reduce(d, op=dist.ReduceOp.MAX)  # a rank with no block learns the dimension
+    d = int(d.item())
+    buf = torch.zeros((n_sets * d * d + 1,), dtype=torch.float64, device=device)
+    if part is not None:
+        buf[:-1] = torch.from_numpy(np.stack(part.grams).reshape(-1)).to(device)
+        buf[-1] = part.n
+    dist.all_reduce(buf, op=dist.ReduceOp.SUM)
+    flat = buf.cpu().numpy()
+    return Partial(list(flat[:-1].reshape(n_sets, d, d)), int(round(flat[-1])), d)
+
+
+def monitor_record(monitor: SigmaMonitor, draws: TrackDraws, checkpoint, require_m_above_d: bool = True) -> CheckpointRecord:
+    """Append one checkpoint's record to ``monitor`` from its track values on the monitor's index
+    sets (index 0: the run's set; then the re-drawn ones), as :meth:`SigmaMonitor.update` does."""
+    check_block_sizes(monitor.N, monitor.m, draws.d, require_m_above_d)
+    if monitor._baseline is None:
+        monitor._baseline = draws
+    elif draws.d != monitor._baseline.d:
+        raise ValueError(f"checkpoint has embedding dimension {draws.d}, the baseline had {monitor._baseline.d}")
+    change = draws - monitor._baseline
+    rec = CheckpointRecord(
+        checkpoint=str(len(monitor.records) if checkpoint is None else checkpoint),
+        N=monitor.N, m=monitor.m, d=draws.d, eps=monitor.eps,
+        U=float(draws.U[0]), gamma_kf=float(draws.gamma_kf[0]),
+        drift_U=float(change.U[0]), drift_gamma_kf=float(change.gamma_kf[0]),
+        noise_U=change[1:].sd_U, noise_gamma_kf=change[1:].sd_gamma_kf,
+        sd_U=draws[1:].sd_U, sd_gamma_kf=draws[1:].sd_gamma_kf,
+    )
+    monitor.records.append(rec)
+    return rec
 
 
 class SigmaProbe:
@@ -28,6 +117,9 @@ class SigmaProbe:
     m : observed block size (> d = 384 for MiniLM)
     seed : fixes the observed index set and every response's sampling stream
     encoder : a ``SentenceTransformer``; default the bundled all-MiniLM-L6-v2
+    device : where to sample and embed; ``None``: the model's device (each rank's own GPU under DDP)
+    batch_size : response slots per block (one sampling batch, one encoder call); part of the
+        measurement's definition, like ``seed``: keep it fixed across a run and across world sizes
     warn_at : warn when ``drift_U < -warn_at * noise_U``
     """
 
@@ -43,27 +135,55 @@ class SigmaProbe:
         self.monitor = SigmaMonitor(N, m, seed=seed, n_draws=n_draws)
         self._encoder = encoder
 
+    @property
+    def index_sets(self) -> list[np.ndarray]:
+        """The run's observed index set, then the re-drawn ones of the noise band."""
+        return [self.monitor.observed, *self.monitor._draw_sets]
+
+    def blocks(self) -> list[tuple[int, int]]:
+        """The response-slot blocks ``[lo, hi)``: one sampling batch and one encoder call each."""
+        N = self.monitor.N
+        return [(lo, min(lo + self.batch_size, N)) for lo in range(0, N, self.batch_size)]
+
     def measure(self, model, checkpoint: str | int | None = None) -> CheckpointRecord:
-        """Sample, embed and score ``model`` now; the first call is the baseline."""
+        """Sample, embed and score ``model`` now; the first call is the baseline.
+
+        Under ``torch.distributed`` every rank must call it (it ends in a collective), with the
+        same model weights; each samples its share of the blocks and all get the same record.
+        """
         from .recursion.embedding import embed_texts, load_encoder
         from .recursion.sampling import sample, truncate_at_eos
         from .recursion.seeds import derive_seed
 
+        device = self.device or str(next(model.parameters()).device)
         if self._encoder is None:
-            self._encoder = load_encoder(self.device)
+            self._encoder = load_encoder(device)
+        rank, world = dist_rank_world()
+        blocks = self.blocks()
+        mine = blocks[rank * len(blocks) // world : (rank + 1) * len(blocks) // world]
         ids = [self.tok(p)["input_ids"] for p in self.prompts]
-        prompts = [ids[i] for i in range(len(ids)) for _ in range(self.k)]
-        seeds = [derive_seed(self.seed, "probe", i, j) for i in range(len(ids)) for j in range(self.k)]
+        slots = [(i, j) for i in range(len(ids)) for j in range(self.k)]
         pad = self.tok.pad_token_id if self.tok.pad_token_id is not None else (self.tok.eos_token_id or 0)
+        sets = self.index_sets
         was_training = model.training
-        toks = sample(model, prompts, seeds, self.max_new_tokens, self.top_p, self.temperature, self.batch_size, pad,
-                      self.device)
-        if was_training:
-            model.train()
-        texts = [self.tok.decode(truncate_at_eos(t, self.tok.eos_token_id), skip_special_tokens=True) for t in toks]
-        rec = self.monitor.update(embed_texts(self._encoder, texts, self.batch_size), checkpoint,
-                                  require_m_above_d=True)
-        if rec.noise_U > 0 and rec.drift_U < -self.warn_at * rec.noise_U:
+        part: Partial | None = None
+        try:
+            for lo, hi in mine:
+                prompts = [ids[i] for i, _ in slots[lo:hi]]
+                seeds = [derive_seed(self.seed, "probe", i, j) for i, j in slots[lo:hi]]
+                toks = sample(model, prompts, seeds, self.max_new_tokens, self.top_p, self.temperature, hi - lo, pad,
+                              device)
+                texts = [self.tok.decode(truncate_at_eos(t, self.tok.eos_token_id), skip_special_tokens=True)
+                         for t in toks]
+                p = partial_grams(embed_texts(self._encoder, texts, self.batch_size), lo, sets, "probe responses")
+                part = p if part is None else part + p
+        finally:
+            if was_training:
+                model.train()
+        total = _all_reduce_partial(part, len(sets))
+        draws = tracks_from_partial(total, sets, self.monitor.N, self.monitor.eps)
+        rec = monitor_record(self.monitor, draws, checkpoint, require_m_above_d=True)
+        if rank == 0 and rec.noise_U > 0 and rec.drift_U < -self.warn_at * rec.noise_U:
             msg = (f"Sigma-UB: Track II drift {rec.drift_U:.2f} nats at checkpoint {rec.checkpoint} is "
                    f"{-rec.drift_U / rec.noise_U:.1f} noise sd below the baseline: the responses are contracting")
             warnings.warn(msg, stacklevel=2)
@@ -71,29 +191,89 @@ class SigmaProbe:
         return rec
 
 
-def make_sigma_callback(probe: SigmaProbe, every_n_steps: int | None = None):
-    """A ``transformers.TrainerCallback`` that runs ``probe`` at train begin (baseline), then every
-    ``every_n_steps`` optimiser steps (or at each epoch end when ``None``), and adds
-    ``sigma/drift_U``, ``sigma/noise_U``, ``sigma/drift_gamma_kf``, ``sigma/U`` to the trainer's logs."""
+_CALLBACK_CLASS = None
+
+
+def _callback_class():
+    """``SigmaCallback``, made at first use so that importing this module needs no transformers."""
+    global _CALLBACK_CLASS
+    if _CALLBACK_CLASS is not None:
+        return _CALLBACK_CLASS
     from transformers import TrainerCallback
 
     class SigmaCallback(TrainerCallback):
+        """Runs a :class:`SigmaProbe` at train begin (the baseline, step 0), then every
+        ``every_n_steps`` optimiser steps (or at each epoch end when ``None``), and logs
+        :data:`SIGMA_KEYS` through ``Trainer.log`` of the bound trainer."""
+
+        def __init__(self, probe: SigmaProbe, every_n_steps: int | None = None, trainer=None):
+            if every_n_steps is not None and every_n_steps < 1:
+                raise ValueError(f"every_n_steps must be a positive number of steps or None, got {every_n_steps}")
+            self.probe, self.every_n_steps, self.trainer = probe, every_n_steps, trainer
+            self._last_step: int | None = None
+            self._warned_unbound = False
+
+        def bind(self, trainer) -> "SigmaCallback":
+            """Log through ``trainer.log`` (and so to every ``report_to`` integration)."""
+            self.trainer = trainer
+            return self
+
         def _run(self, state, model):
-            rec = probe.measure(model, checkpoint=state.global_step)
-            entry = {"step": state.global_step, "sigma/U": rec.U, "sigma/drift_U": rec.drift_U,
-                     "sigma/noise_U": rec.noise_U, "sigma/gamma_kf": rec.gamma_kf, "sigma/drift_gamma_kf": rec.drift_gamma_kf}
-            state.log_history.append(entry)
+            if self._last_step == state.global_step:  # e.g. the last step is also an epoch end
+                return
+            self._last_step = state.global_step
+            rec = self.probe.measure(model, checkpoint=state.global_step)
+            entries = sigma_entries(rec)
+            if self.trainer is not None:
+                self.trainer.log(entries)  # log_history + on_log of every integration, at global_step
+                return
+            state.log_history.append({**entries, "step": state.global_step})
+            if not self._warned_unbound:
+                self._warned_unbound = True
+                warnings.warn("SigmaCallback is not bound to its Trainer: sigma/* go to trainer.state.log_history "
+                              "only, not to the report_to integrations; use add_sigma_callback(trainer, probe) or "
+                              "callback.bind(trainer)", stacklevel=3)
 
         def on_train_begin(self, args, state, control, model=None, **kw):
-            if not probe.monitor.records:
+            if not self.probe.monitor.records:
                 self._run(state, model)
 
         def on_step_end(self, args, state, control, model=None, **kw):
-            if every_n_steps and state.global_step % every_n_steps == 0:
+            if self.every_n_steps and state.global_step % self.every_n_steps == 0:
                 self._run(state, model)
 
         def on_epoch_end(self, args, state, control, model=None, **kw):
-            if not every_n_steps:
+            if not self.every_n_steps:
                 self._run(state, model)
 
-    return SigmaCallback()
+    _CALLBACK_CLASS = SigmaCallback
+    return SigmaCallback
+
+
+def make_sigma_callback(probe: SigmaProbe, every_n_steps: int | None = None, trainer=None):
+    """A ``transformers.TrainerCallback`` running ``probe`` at train begin (the baseline), then
+    every ``every_n_steps`` optimiser steps (or at each epoch end when ``None``).
+
+    Bound to ``trainer`` (here, or later with ``.bind(trainer)``), it logs ``sigma/U``,
+    ``sigma/drift_U``, ``sigma/noise_U``, ``sigma/gamma_kf``, ``sigma/drift_gamma_kf`` and
+    ``sigma/noise_gamma_kf`` through ``Trainer.log``, so every ``report_to`` integration receives
+    them at ``state.global_step``. A callback does not receive its Trainer from ``transformers``,
+    so an unbound one can only append to ``trainer.state.log_history`` (and warns once).
+    Prefer :func:`add_sigma_callback`.
+    """
+    return _callback_class()(probe, every_n_steps, trainer)
+
+
+def add_sigma_callback(trainer, probe: SigmaProbe, every_n_steps: int | None = None):
+    """Attach ``probe`` to ``trainer`` so that ``sigma/*`` reach every ``report_to`` integration.
+
+    Examples
+    --------
+    >>> trainer = Trainer(model=model, args=TrainingArguments(..., report_to="tensorboard"),
+    ...                   train_dataset=data)                       # doctest: +SKIP
+    >>> add_sigma_callback(trainer, SigmaProbe(prompts, tokenizer), every_n_steps=500)  # doctest: +SKIP
+    >>> trainer.train()   # TensorBoard: train/sigma/drift_U, train/sigma/noise_U, ...  # doctest: +SKIP
+    """
+    cb = make_sigma_callback(probe, every_n_steps, trainer)
+    trainer.add_callback(cb)
+    return cb

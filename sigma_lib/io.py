@@ -2,6 +2,9 @@
 
 Each writer writes to a temporary file in the target's folder, flushes it to disk, then
 ``os.replace``-s it over the target (atomic on POSIX within one file system).
+:func:`atomic_write_files` writes several files all or nothing (a table is not left behind when
+its plot fails), and :func:`check_writable` lets a command refuse a bad output path before it
+spends any time computing.
 """
 from __future__ import annotations
 
@@ -19,10 +22,8 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (parent folders are created); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _stage(path: Path, data: bytes) -> str:
+    """Write ``data`` to a fresh temporary file beside ``path`` (fsynced); returns its name."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
@@ -30,6 +31,43 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def check_writable(path: str | os.PathLike, what: str = "output") -> Path:
+    """Refuse an output path that cannot be written, before any work is done.
+
+    Raises ``ValueError`` (one line, naming ``path``) when ``path`` is a folder, when a parent
+    is not a folder, or when a file cannot be created in its folder (tried for real, so that
+    read-only file systems and permissions are caught whoever runs the command). Missing parent
+    folders are created.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: {what} path is a folder, not a file")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ValueError(f"{path}: cannot write the {what} there ({parent} is a file, not a folder)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".probe")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot write the {what} there ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(tmp)
+    return path
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (parent folders are created); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _stage(path, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -43,6 +81,68 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def atomic_write_files(files: Mapping[str | os.PathLike, bytes]) -> list[Path]:
+    """Write several files all or nothing.
+
+    Every file is first staged beside its target; only when all are staged are they moved into
+    place. If a move fails, the targets already replaced get their previous content back (or
+    are removed when they did not exist), so either every file is new or none is.
+    """
+    targets = [Path(p) for p in files]
+    staged: list[tuple[Path, str]] = []
+    try:
+        for path, data in zip(targets, files.values()):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staged.append((path, _stage(path, data)))
+    except BaseException:
+        for _, tmp in staged:
+            os.unlink(tmp)
+        raise
+    done: list[tuple[Path, str | None]] = []  # (target, backup of its old content or None)
+    try:
+        for path, tmp in staged:
+            backup = None
+            if path.is_file():
+                fd, backup = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old")
+                os.close(fd)
+                os.replace(path, backup)
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                if backup is not None:
+                    os.replace(backup, path)
+                raise
+            done.append((path, backup))
+    except BaseException:
+        for path, backup in reversed(done):
+            if backup is not None:
+                os.replace(backup, path)
+            elif path.exists():
+                path.unlink()
+        for _, tmp in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise
+    for _, backup in done:
+        if backup is not None and os.path.exists(backup):
+            os.unlink(backup)
+    return targets
+
+
+def csv_text(rows: Iterable[Mapping]) -> str:
+    """A list of dicts (one per row) as CSV text; see :func:`write_csv`."""
+    rows = list(rows)
+    if not rows:
+        raise ValueError("no rows to write")
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (repr(float(v)) if isinstance(v, float) else v) for k, v in row.items()})
+    return buf.getvalue()
+
+
 def write_csv(rows: Iterable[Mapping], path: str | os.PathLike) -> Path:
     """Write a list of dicts (one per row) to CSV, atomically.
 
@@ -52,10 +152,4 @@ def write_csv(rows: Iterable[Mapping], path: str | os.PathLike) -> Path:
     rows = list(rows)
     if not rows:
         raise ValueError(f"no rows to write to {path}")
-    fields = list(dict.fromkeys(k for row in rows for k in row))
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: (repr(float(v)) if isinstance(v, float) else v) for k, v in row.items()})
-    return atomic_write_text(path, buf.getvalue())
+    return atomic_write_text(path, csv_text(rows))

@@ -59,7 +59,7 @@ def test_streaming_gives_the_same_numbers(npys, capsys):
 
 
 @pytest.mark.parametrize("case, message", [
-    ("nan", "non-finite"),
+    ("nan", "must be finite"),
     ("mixed", "dimension 12"),
     ("few", "needs more responses than the embedding dimension"),
     ("missing", "no such file"),
@@ -121,7 +121,7 @@ def test_callback_logs_sigma_metrics_inside_a_trainer(tmp_path):
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments
 
-    from sigma_lib.callback import SigmaProbe, make_sigma_callback
+    from sigma_lib.callback import SigmaProbe, add_sigma_callback
     from sigma_lib.corpus.prompts import load_prompt_bank
     from sigma_lib.recursion.base_model import project_tokenizer
 
@@ -134,7 +134,8 @@ def test_callback_logs_sigma_metrics_inside_a_trainer(tmp_path):
     data = [{"input_ids": torch.tensor(x), "labels": torch.tensor(x)} for x in ids]
     args = TrainingArguments(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=4, learning_rate=1e-2,
                              report_to=[], use_cpu=True, save_strategy="no", logging_strategy="no")
-    trainer = Trainer(model=model, args=args, train_dataset=data, callbacks=[make_sigma_callback(probe, every_n_steps=1)])
+    trainer = Trainer(model=model, args=args, train_dataset=data)
+    add_sigma_callback(trainer, probe, every_n_steps=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         trainer.train()
@@ -144,3 +145,63 @@ def test_callback_logs_sigma_metrics_inside_a_trainer(tmp_path):
     assert all(np.isfinite(e["sigma/U"]) for e in logged)
     with pytest.raises(ValueError, match="empty"):
         SigmaProbe([], tok)
+
+
+def _train_data(tok, n=8):
+    import torch
+
+    ids = tok(["the index is a separate structure that the database keeps"] * n)["input_ids"]
+    return [{"input_ids": torch.tensor(x), "labels": torch.tensor(x)} for x in ids]
+
+
+def _event_scalars(folder, tag):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    files = sorted(folder.rglob("events.out.tfevents.*"))
+    assert files, f"no TensorBoard event file under {folder}"
+    acc = EventAccumulator(str(files[0].parent))
+    acc.Reload()
+    return {e.step: e.value for e in acc.Scalars(tag)}
+
+
+def test_trainer_callback_reaches_tensorboard_at_the_global_step(tmp_path):
+    from sigma_fakes import probe, tiny_lm
+    from transformers import Trainer, TrainingArguments
+
+    from sigma_lib.callback import add_sigma_callback
+
+    model, tok = tiny_lm()
+    pr = probe(tok)
+    args = TrainingArguments(output_dir=str(tmp_path), max_steps=4, per_device_train_batch_size=4, learning_rate=5e-2,
+                             report_to="tensorboard", use_cpu=True, save_strategy="no", logging_steps=1,
+                             disable_tqdm=True)
+    trainer = Trainer(model=model, args=args, train_dataset=_train_data(tok))
+    add_sigma_callback(trainer, pr, every_n_steps=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.train()
+    drift = _event_scalars(tmp_path, "train/sigma/drift_U")
+    assert sorted(drift) == [0, 2, 4]
+    records = {int(r.checkpoint): r for r in pr.monitor.records}
+    for step, value in drift.items():
+        assert value == pytest.approx(records[step].drift_U, rel=1e-6, abs=1e-6)  # TensorBoard stores float32
+    assert drift[0] == 0.0 and drift[4] != 0.0
+    assert sorted(_event_scalars(tmp_path, "train/sigma/noise_U")) == [0, 2, 4]
+    logged = [e for e in trainer.state.log_history if "sigma/drift_U" in e]
+    assert [e["step"] for e in logged] == [0, 2, 4]
+
+
+def test_unbound_trainer_callback_still_fills_log_history_and_says_so(tmp_path):
+    from sigma_fakes import probe, tiny_lm
+    from transformers import Trainer, TrainingArguments
+
+    from sigma_lib.callback import make_sigma_callback
+
+    model, tok = tiny_lm()
+    args = TrainingArguments(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=4, report_to=[],
+                             use_cpu=True, save_strategy="no", logging_strategy="no", disable_tqdm=True)
+    trainer = Trainer(model=model, args=args, train_dataset=_train_data(tok),
+                      callbacks=[make_sigma_callback(probe(tok), every_n_steps=1)])
+    with pytest.warns(UserWarning, match="not bound to its Trainer"):
+        trainer.train()
+    assert [e["step"] for e in trainer.state.log_history if "sigma/drift_U" in e] == [0, 1, 2]
