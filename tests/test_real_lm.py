@@ -121,7 +121,7 @@ def llama_run(tiny_llama, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("llama") / "run"
     cfg = run_config("smoke", base_model=str(tiny_llama), precision="bf16", settings="all", keep_checkpoints="last",
                      lr=3e-3)
-    return run_dir, run_experiment(cfg, run_dir, cache, **QUIET)
+    return run_dir, run_experiment(cfg, run_dir, cache, report_to="tensorboard", **QUIET)
 
 
 def test_every_setting_runs_with_keep_checkpoints_last(llama_run):
@@ -196,3 +196,15 @@ def test_export_keeps_no_weights_and_is_verified(llama_run, tmp_path):
     with pytest.raises(ValueError, match="MiB, above"):
         export_run(run_dir, tmp_path / "too-big", max_bytes=1000)
     assert not (tmp_path / "too-big").exists()
+
+
+def test_generations_are_logged_to_tensorboard_when_asked(llama_run):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run_dir, tables = llama_run
+    acc = EventAccumulator(str(run_dir / "tensorboard" / "S2"))
+    acc.Reload()
+    events = acc.Scalars("drift_U")
+    assert [e.step for e in events] == [0, 1, 2]
+    s2 = [r for r in tables["generations"] if r["setting"] == "S2"]
+    assert [e.value for e in events] == pytest.approx([r["drift_U"] for r in s2], rel=1e-6, abs=1e-6)

@@ -34,6 +34,7 @@ from ..corpus.assets import TECH_DIR, load_contexts, verify_assets
 from ..corpus.prompts import load_prompt_bank
 from ..folders import atomic_replace_dir, remove_partials
 from ..io import atomic_write_text, write_csv
+from ..trackers import GenerationTracker
 from .base_model import build_base_model, load_pretrained
 from .checkpoint import GenerationWriter, generation_dir, is_done, load_embeddings, read_done, remove_model
 from .config import SETTING_SPECS, RunConfig
@@ -112,8 +113,9 @@ class Experiment:
     """One run: its configuration, frozen inputs, models and generation folders."""
 
     def __init__(self, cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None,
-                 progress: bool = True, log=print):
+                 progress: bool = True, log=print, report_to: str = "none"):
         self.cfg, self.run_dir, self.progress, self.log = cfg, Path(run_dir), progress, log
+        self.report_to = report_to
         self.cache_dir = Path(cache_dir) if cache_dir else self.run_dir.parent / "cache"
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for setting_dir in self.run_dir.iterdir():  # interrupted writes of a killed run (not a live one's)
@@ -298,6 +300,8 @@ class Experiment:
         pair = [s for s in ("S1", "S2") if s in cfg.settings]
         for setting in cfg.settings:
             prev = base
+            tracker = GenerationTracker(self.report_to, self.run_dir / "tensorboard" / setting)
+            tracker.log(read_done(base, verify=False)["metrics"], generation=0)
             for g in range(1, cfg.generations + 1):
                 folder = generation_dir(self.run_dir, setting, g)
                 if g == 1 and len(pair) == 2 and setting in pair:
@@ -309,12 +313,14 @@ class Experiment:
                     self.generation(setting, g, prev, emb0)
                 if g == 1 and len(pair) == 2 and setting in pair:
                     self.share_first_generation(setting, pair[1 - pair.index(setting)])
+                tracker.log(read_done(folder, verify=False)["metrics"], generation=g)
                 if cfg.keep_checkpoints == "last" and g > 1:
                     remove_model(prev)
                 prev = folder
                 if stop_after == (setting, g):
                     self.write_tables()
                     raise RunInterrupted(f"stopped after {setting} g{g} (stop_after)")
+            tracker.close()
         return self.write_tables()
 
     def write_tables(self) -> dict[str, list[dict]]:
@@ -357,6 +363,10 @@ def _norm_ratio(a: dict, b: dict) -> float:
 
 
 def run_experiment(cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None, progress: bool = True,
-                   stop_after: tuple[str, int] | None = None, log=print) -> dict[str, list[dict]]:
-    """Run (or resume) a recursion experiment; returns the tables (also written to ``run_dir/tables``)."""
-    return Experiment(cfg, run_dir, cache_dir, progress, log).run(stop_after)
+                   stop_after: tuple[str, int] | None = None, log=print, report_to: str = "none") -> dict[str, list[dict]]:
+    """Run (or resume) a recursion experiment; returns the tables (also written to ``run_dir/tables``).
+
+    ``report_to="tensorboard"`` also logs every generation's metrics (step = generation) to
+    ``run_dir/tensorboard/<setting>``; nothing leaves the machine by default (``"none"``).
+    """
+    return Experiment(cfg, run_dir, cache_dir, progress, log, report_to).run(stop_after)
