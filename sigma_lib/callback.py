@@ -86,23 +86,8 @@ def _all_reduce_partial(part: Partial | None, n_sets: int) -> Partial:
 
 def monitor_record(monitor: SigmaMonitor, draws: TrackDraws, checkpoint, require_m_above_d: bool = True) -> CheckpointRecord:
     """Append one checkpoint's record to ``monitor`` from its track values on the monitor's index
-    sets (index 0: the run's set; then the re-drawn ones), as :meth:`SigmaMonitor.update` does."""
-    check_block_sizes(monitor.N, monitor.m, draws.d, require_m_above_d)
-    if monitor._baseline is None:
-        monitor._baseline = draws
-    elif draws.d != monitor._baseline.d:
-        raise ValueError(f"checkpoint has embedding dimension {draws.d}, the baseline had {monitor._baseline.d}")
-    change = draws - monitor._baseline
-    rec = CheckpointRecord(
-        checkpoint=str(len(monitor.records) if checkpoint is None else checkpoint),
-        N=monitor.N, m=monitor.m, d=draws.d, eps=monitor.eps,
-        U=float(draws.U[0]), gamma_kf=float(draws.gamma_kf[0]),
-        drift_U=float(change.U[0]), drift_gamma_kf=float(change.gamma_kf[0]),
-        noise_U=change[1:].sd_U, noise_gamma_kf=change[1:].sd_gamma_kf,
-        sd_U=draws[1:].sd_U, sd_gamma_kf=draws[1:].sd_gamma_kf,
-    )
-    monitor.records.append(rec)
-    return rec
+    sets (summed over processes): :meth:`SigmaMonitor.update_from_draws`."""
+    return monitor.update_from_draws(draws, checkpoint, require_m_above_d)
 
 
 class SigmaProbe:

@@ -28,6 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .io import atomic_write_bytes, atomic_write_files, check_writable, csv_text
+from .monitor import monitor_step
 from .noise import TrackDraws, bootstrap_index_sets
 from .observed import select_observed_indices
 from .sharded import _jsonl_is_embeddings, list_shards, local_cluster, partial_grams, sharded_partial, tracks_from_partial
@@ -163,11 +164,9 @@ def score_checkpoints(paths: list[str], a, scheduler=None) -> list[dict]:
             raise UsageError(f"{path}: embeddings of dimension {draws.d}, but {paths[0]} has {base_draws.d} (mixed encoders?)")
         if base_draws is None:
             base_draws = draws
-        change = draws - base_draws if draws.U.size == base_draws.U.size else None
-        row = {"checkpoint": path, "N": N, "m": a.m, "d": draws.d, "U": float(draws.U[0]), "gamma_kf": float(draws.gamma_kf[0]),
-               "drift_U": float(draws.U[0] - base_draws.U[0]), "noise_U": change[1:].sd_U if change else float("nan"),
-               "drift_gamma_kf": float(draws.gamma_kf[0] - base_draws.gamma_kf[0]),
-               "noise_gamma_kf": change[1:].sd_gamma_kf if change else float("nan")}
+        rec = monitor_step(draws, base_draws, path, N, a.m, a.eps)
+        row = {k: getattr(rec, k) for k in ("checkpoint", "N", "m", "d", "U", "gamma_kf", "drift_U", "noise_U",
+                                            "drift_gamma_kf", "noise_gamma_kf")}
         if texts is not None:
             row["distinct_2"] = _or_nan(distinct_n, texts, 2)
             row["hhi"] = _or_nan(hashed_ngram_hhi, texts)

@@ -43,6 +43,32 @@ class CheckpointRecord:
         return asdict(self)
 
 
+def monitor_step(draws: TrackDraws, baseline: TrackDraws, checkpoint: str, N: int, m: int,
+                 eps: float) -> CheckpointRecord:
+    """Drift (3.21) and noise band of one checkpoint against the baseline: the one monitor step.
+
+    ``draws`` and ``baseline`` hold both tracks on the same list of index sets (index 0: the
+    run's fixed observed set; 1..: the re-drawn sets of the noise band). The drift is taken on the
+    fixed set; its noise is the standard deviation of the drift over the re-drawn sets (NaN when
+    the two were measured on different numbers of sets, e.g. checkpoints of different ``N``).
+    Used by :class:`SigmaMonitor`, the ``sigma score`` command line, the training callbacks and
+    the recursion engine.
+    """
+    if draws.d != baseline.d:
+        raise ValueError(f"checkpoint {checkpoint} has embedding dimension {draws.d}, the baseline had {baseline.d} "
+                         "(a different encoder?)")
+    same_sets = draws.U.size == baseline.U.size
+    change = draws - baseline if same_sets else None
+    return CheckpointRecord(
+        checkpoint=str(checkpoint), N=int(N), m=int(m), d=draws.d, eps=float(eps),
+        U=float(draws.U[0]), gamma_kf=float(draws.gamma_kf[0]),
+        drift_U=float(draws.U[0] - baseline.U[0]), drift_gamma_kf=float(draws.gamma_kf[0] - baseline.gamma_kf[0]),
+        noise_U=change[1:].sd_U if same_sets else float("nan"),
+        noise_gamma_kf=change[1:].sd_gamma_kf if same_sets else float("nan"),
+        sd_U=draws[1:].sd_U, sd_gamma_kf=draws[1:].sd_gamma_kf,
+    )
+
+
 class SigmaMonitor:
     """Online Sigma-UB monitor (Algorithm 1) with drift (3.21) and bootstrap noise.
 
@@ -92,24 +118,32 @@ class SigmaMonitor:
         -------
         CheckpointRecord, also appended to ``self.records``.
         """
+        return self.update_from_draws(self.draws(embeddings), checkpoint, require_m_above_d)
+
+    def draws(self, embeddings) -> TrackDraws:
+        """Both tracks of ``embeddings`` (array or iterable of chunks) on the fixed and the re-drawn index sets."""
         chunks = [embeddings] if isinstance(embeddings, np.ndarray) else embeddings
-        draws = tracks_over_index_sets(chunks, [self.observed, *self._draw_sets], self.N, self.eps)
+        return tracks_over_index_sets(chunks, [self.observed, *self._draw_sets], self.N, self.eps)
+
+    def update_from_draws(self, draws: TrackDraws, checkpoint=None, require_m_above_d: bool = True) -> CheckpointRecord:
+        """:meth:`update` for track values already measured on this monitor's index sets (e.g. summed
+        over processes); the first call sets the baseline."""
         check_block_sizes(self.N, self.m, draws.d, require_m_above_d)
         if self._baseline is None:
             self._baseline = draws
-        elif draws.d != self._baseline.d:
-            raise ValueError(f"checkpoint has embedding dimension {draws.d}, the baseline had {self._baseline.d}")
-        change = draws - self._baseline  # index 0: the fixed set; 1..: the re-drawn sets
-        rec = CheckpointRecord(
-            checkpoint=str(len(self.records) if checkpoint is None else checkpoint),
-            N=self.N, m=self.m, d=draws.d, eps=self.eps,
-            U=float(draws.U[0]), gamma_kf=float(draws.gamma_kf[0]),
-            drift_U=float(change.U[0]), drift_gamma_kf=float(change.gamma_kf[0]),
-            noise_U=change[1:].sd_U, noise_gamma_kf=change[1:].sd_gamma_kf,
-            sd_U=draws[1:].sd_U, sd_gamma_kf=draws[1:].sd_gamma_kf,
-        )
+        label = len(self.records) if checkpoint is None else checkpoint
+        rec = monitor_step(draws, self._baseline, label, self.N, self.m, self.eps)
         self.records.append(rec)
         return rec
+
+    def compare(self, embeddings, checkpoint=None, require_m_above_d: bool = True) -> CheckpointRecord:
+        """One checkpoint against the baseline measured earlier, without recording it (the
+        baseline is measured once per run, not once per checkpoint)."""
+        if self._baseline is None:
+            raise ValueError("the monitor has no baseline yet: call update() with the baseline checkpoint first")
+        draws = self.draws(embeddings)
+        check_block_sizes(self.N, self.m, draws.d, require_m_above_d)
+        return monitor_step(draws, self._baseline, "" if checkpoint is None else checkpoint, self.N, self.m, self.eps)
 
     def table(self) -> list[dict]:
         """All records so far as a list of dicts (one row per checkpoint), ready for a CSV."""

@@ -84,6 +84,78 @@ def c4_table(gen_rows: list[dict]) -> list[dict]:
     return [{k: r[k] for k in keys} for r in sorted(gen_rows, key=lambda r: (r["setting"], r["generation"]))]
 
 
+def _ratio(a, b):
+    if a is None or b is None or isinstance(a, bool) or isinstance(b, bool) or b == 0:
+        return None
+    return a / b
+
+
+TABLE1_QUANTITIES = (("g_max", "generations $g_\\max$", None),
+                     ("drift_U_final", "final $\\Delta U$ (nats)", "noise_U"),
+                     ("slope_U", "slope of $\\Delta U$ (nats per generation)", None),
+                     ("drift_gamma_final", "final $\\Delta\\Gamma_{KF}$ (dimensionless)", "noise_gamma_kf"),
+                     ("slope_gamma", "slope of $\\Delta\\Gamma_{KF}$ (per generation)", None),
+                     ("track_agreement", "tracks agree (both final drifts negative)", None))
+
+
+def table1_merged(ours: list[dict], paper: list[dict], gen_rows: list[dict]) -> list[dict]:
+    """Table 1 row by row: per setting and quantity the paper's value, this run's, the run's noise
+    (one standard deviation over re-drawn index sets, for the final drifts) and the ratio run / paper."""
+    last = {s: r[-1] for s, r in _by_setting(gen_rows).items()}
+    theirs = {r["setting"]: r for r in paper}
+    rows = []
+    for o in ours:
+        s = o["setting"]
+        for key, label, noise in TABLE1_QUANTITIES:
+            p = theirs.get(s, {}).get(key)
+            rows.append({"setting": s, "key": key, "quantity": label, "paper": p, "this_run": o[key],
+                         "noise": last[s][noise] if noise else None, "ratio": _ratio(o[key], p)})
+    return rows
+
+
+def table11_merged(ours: list[dict], paper: list[dict]) -> list[dict]:
+    """Table 11 row by row: per setting and quantity the paper's value, this run's and their difference.
+
+    The paper's three Spearman columns lost their headers in extraction; they are matched, in the
+    paper's order, to rho(Delta U, distinct-2), rho(Delta U, HHI), rho(distinct-2, HHI), the order
+    their signs suggest (S1: +0.926, -0.286, -0.318).
+    """
+    quantities = (("distinct_2_g0", "distinct_2_g0", "distinct-2 at $g = 0$"),
+                  ("distinct_2_gmax", "distinct_2_gmax", "distinct-2 at $g_\\max$"),
+                  ("hhi_g0", "hhi_g0", "HHI at $g = 0$"), ("hhi_gmax", "hhi_gmax", "HHI at $g_\\max$"),
+                  ("spearman_dU_distinct2", "spearman_1", "Spearman $\\rho(\\Delta U, \\text{distinct-2})$"),
+                  ("spearman_dU_hhi", "spearman_2", "Spearman $\\rho(\\Delta U, \\text{HHI})$"),
+                  ("spearman_distinct2_hhi", "spearman_3", "Spearman $\\rho(\\text{distinct-2}, \\text{HHI})$"))
+    theirs = {r["setting"]: r for r in paper}
+    rows = []
+    for o in ours:
+        for key, pkey, label in quantities:
+            p = theirs.get(o["setting"], {}).get(pkey)
+            v = o[key]
+            rows.append({"setting": o["setting"], "key": key, "quantity": label, "paper": p, "this_run": v,
+                         "difference": None if p is None or v is None else v - p})
+    return rows
+
+
+def c4_merged(gen_rows: list[dict], paper_c4: dict) -> list[dict]:
+    """App. C.4 row by row (one row per generation): the paper's printed drifts beside this run's,
+    per setting, with the ratio of this run's S1 Track II drift to the paper's."""
+    by = _by_setting(gen_rows)
+    paper = {g: (u, gam) for g, u, gam in zip(paper_c4["generation"], paper_c4["drift_U"], paper_c4["drift_gamma"])}
+    gens = sorted(set(paper) | {r["generation"] for r in gen_rows})
+    rows = []
+    for g in gens:
+        row = {"generation": g, "paper_drift_U": paper.get(g, (None, None))[0], "paper_drift_gamma": paper.get(g, (None, None))[1]}
+        for s, rs in by.items():
+            r = next((x for x in rs if x["generation"] == g), None)
+            for key in ("drift_U", "noise_U", "drift_gamma_kf", "noise_gamma_kf"):
+                row[f"{s}_{key}"] = None if r is None else r[key]
+        if "S1" in by:
+            row["S1_over_paper_U"] = _ratio(row.get("S1_drift_U"), row["paper_drift_U"])
+        rows.append(row)
+    return rows
+
+
 def bucket_table(run_dir: str | Path, eps: float) -> list[dict]:
     """App. C.6: Track II drift per prompt bucket at every generation, with the bucket's size and
     its evaluation noise (the drift of theta_0 re-evaluated with other seeds, when the run has it)."""
@@ -223,12 +295,13 @@ def recompute_generations(run_path: str | Path) -> list[dict]:
     that need the model weights (``NOT_RECOMPUTABLE``: held-out NLL, weight distance, training
     loss...) are read from each generation's recorded metrics.
     """
-    from .recursion.measures import surface_metrics, track_metrics
+    from .recursion.measures import baseline_monitor, surface_metrics, track_metrics
 
     run_path = Path(run_path)
     cfg = json.loads((run_path / "manifest.json").read_text())["config"]
     base = generation_dir(run_path, "base", 0)
     emb0 = load_embeddings(base)
+    monitor = baseline_monitor(emb0, cfg["m"], cfg["seed"], cfg["eps"], cfg["n_draws"])
     rows = []
     for setting in cfg["settings"]:
         for g in range(cfg["generations"] + 1):
@@ -242,7 +315,7 @@ def recompute_generations(run_path: str | Path) -> list[dict]:
             stored = stored.get("metrics", stored)
             emb = load_embeddings(folder)
             row = {"setting": setting, "generation": g}
-            row.update(track_metrics(emb, emb0, cfg["m"], cfg["seed"], cfg["eps"], cfg["n_draws"]))
+            row.update(track_metrics(emb, monitor))
             row.update(surface_metrics([r["text"] for r in load_texts(folder)]))
             row.update({k: stored[k] for k in NOT_RECOMPUTABLE if k in stored})
             rows.append(row)

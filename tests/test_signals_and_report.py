@@ -35,12 +35,12 @@ def test_paper_reported_values_are_labelled_and_complete():
     assert len(p["c4"]["generation"]) == len(p["c4"]["drift_U"]) == len(p["c4"]["drift_gamma"]) == 26
 
 
-def gen_rows(dU_s1, dU_s2, dG=0.0, noise=1.0):
+def gen_rows(dU_s1, dU_s2, dG=0.0, noise=1.0, noise_gamma=0.01):
     rows = []
     for s, series in (("S1", dU_s1), ("S2", dU_s2)):
         for g, v in enumerate(series):
             rows.append({"setting": s, "generation": g, "drift_U": v, "drift_gamma_kf": dG * g, "noise_U": noise * (g > 0),
-                         "distinct_2": 0.9 - 0.01 * g, "hhi": 0.001 * (g + 1)})
+                         "noise_gamma_kf": noise_gamma * (g > 0), "distinct_2": 0.9 - 0.01 * g, "hhi": 0.001 * (g + 1)})
     return rows
 
 
@@ -55,6 +55,12 @@ def test_table1_table11_and_claims():
     assert claims["S2's final Track II drift is more negative than S1's, beyond noise"] is True
     assert claims["S1: Track II falls (final drift below -2 noise)"] is True
     assert claims["S1: the tracks agree (both final drifts negative)"] is False  # dGamma = 0 here
+    # Track I judged against its own noise, not against Track II's nats.
+    near_zero = "S2: Track I stays near zero (final drift within 2 of its own noise) while Track II falls"
+    assert claims[near_zero] is True
+    moved = rr.table1(gen_rows([0, -5, -10, -15], [0, -10, -30, -60], dG=-0.01))
+    assert {c["claim"]: c["this run"] for c in rr.paper_claims(moved, gen_rows([0, -5, -10, -15], [0, -10, -30, -60],
+                                                                                  dG=-0.01))}[near_zero] is False
     flat = {c["claim"]: c["this run"] for c in rr.paper_claims(rr.table1(gen_rows([0, -1, -1, -1], [0, -1, -1, -1])),
                                                                 gen_rows([0, -1, -1, -1], [0, -1, -1, -1]))}
     assert flat["S2's final Track II drift is more negative than S1's, beyond noise"] is False

@@ -40,7 +40,7 @@ from .checkpoint import GenerationWriter, generation_dir, is_done, load_embeddin
 from .config import SETTING_SPECS, RunConfig
 from .data import encode_blocks, mixture_indices
 from .embedding import embed_texts, load_encoder
-from .measures import bucket_metrics, surface_metrics, track_metrics
+from .measures import baseline_monitor, bucket_metrics, surface_metrics, track_metrics
 from .precision import inference_copy, relative_distance
 from .sampling import sample, truncate_at_eos
 from .seeds import derive_seed
@@ -154,6 +154,7 @@ class Experiment:
         self.rows = [(p, j) for p in self.prompts for j in range(cfg.responses_per_prompt)]
         self.buckets = [p["bucket"] for p, _ in self.rows]
         self._encoder = None
+        self._monitor = self._monitor_base = None  # the baseline measured once per run
 
     # -- stages ---------------------------------------------------------------------------
     @property
@@ -190,7 +191,9 @@ class Experiment:
         # One BLAS thread: torch's OpenMP threads keep spinning after each op, and BLAS threads
         # competing with them on 2 cores made this stage 10x slower.
         with threadpool_limits(limits=1, user_api="blas"):
-            out = track_metrics(emb, emb0, cfg.m, cfg.seed, cfg.eps, cfg.n_draws)
+            if self._monitor is None or self._monitor_base is not emb0:
+                self._monitor, self._monitor_base = baseline_monitor(emb0, cfg.m, cfg.seed, cfg.eps, cfg.n_draws), emb0
+            out = track_metrics(emb, self._monitor)
             out["buckets"] = bucket_metrics(emb, emb0, self.buckets, cfg.eps)
         out.update(surface_metrics(texts))
         out["heldout_nll"], out["heldout_nll_se"] = nll_with_error(model, *self.heldout_blocks, device=cfg.device,

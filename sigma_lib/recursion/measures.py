@@ -11,17 +11,22 @@ from ..surface import distinct_n, hashed_ngram_hhi
 HHI_N, HHI_BUCKETS = 4, 2**20
 
 
-def track_metrics(emb: np.ndarray, emb0: np.ndarray, m: int, seed: int, eps: float, n_draws: int) -> dict:
-    """Track I and II of ``emb``, their drift against the baseline ``emb0`` and noise bands.
+TRACK_KEYS = ("N", "m", "d", "U", "gamma_kf", "drift_U", "drift_gamma_kf", "noise_U", "noise_gamma_kf", "sd_U",
+              "sd_gamma_kf")
 
-    The observed index set and the re-drawn sets are fixed by ``seed``, identical for every
-    checkpoint of a run (Algorithm 1).
-    """
-    mon = SigmaMonitor(emb.shape[0], m, seed=seed, eps=eps, n_draws=n_draws)
+
+def baseline_monitor(emb0: np.ndarray, m: int, seed: int, eps: float, n_draws: int) -> SigmaMonitor:
+    """A run's monitor with its baseline ``emb0`` measured once (index sets fixed by ``seed``,
+    identical for every checkpoint of the run: Algorithm 1)."""
+    mon = SigmaMonitor(emb0.shape[0], m, seed=seed, eps=eps, n_draws=n_draws)
     mon.update(emb0, "baseline")
-    r = mon.update(emb, "checkpoint")
-    return {k: getattr(r, k) for k in ("N", "m", "d", "U", "gamma_kf", "drift_U", "drift_gamma_kf", "noise_U",
-                                       "noise_gamma_kf", "sd_U", "sd_gamma_kf")}
+    return mon
+
+
+def track_metrics(emb: np.ndarray, monitor: SigmaMonitor) -> dict:
+    """Track I and II of ``emb``, their drift against the monitor's baseline and noise bands."""
+    r = monitor.compare(emb)
+    return {k: getattr(r, k) for k in TRACK_KEYS}
 
 
 def surface_metrics(texts: list[str]) -> dict:
