@@ -142,3 +142,12 @@ def test_nucleus_fast_path_equals_full_sort():
     assert torch.equal(fast, full)
     for temperature in (0.7, 1.5):
         assert torch.equal(nucleus_sample(logits, u, 0.9, temperature), nucleus_sample(logits, u, 0.9, temperature, candidates=()))
+
+
+def test_banned_tokens_are_never_sampled(tiny_gpt):
+    prompts = [[1, 2, 3], [4, 5], [6]]
+    free = sample(tiny_gpt, prompts, [1, 2, 3], 40, top_p=1.0, batch_size=3)
+    common = max(set(t for row in free for t in row), key=lambda t: sum(row.count(t) for row in free))
+    banned = sample(tiny_gpt, prompts, [1, 2, 3], 40, top_p=1.0, batch_size=3, banned_ids=[common, 0])
+    assert all(common not in row and 0 not in row for row in banned)
+    assert banned != free

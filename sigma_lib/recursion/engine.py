@@ -147,6 +147,7 @@ class Experiment:
         self.theta0_state = {k: v.detach().clone() for k, v in model0.state_dict().items()}
         del model0
         self.pad_id = self.tok.pad_token_id
+        self.banned_ids = sorted(set(self.tok.all_special_ids)) if cfg.suppress_special_tokens else None
         self.real = encode_blocks(self.tok, [c["text"] for c in self.contexts], cfg.context_tokens)
         self.heldout_blocks = encode_blocks(self.tok, [c["text"] for c in self.heldout], cfg.context_tokens)
         self.context_prompts = [row[m.bool()].tolist() for row, m in zip(*self.real)]
@@ -175,7 +176,7 @@ class Experiment:
         prompts = [self.prompt_ids[i // cfg.responses_per_prompt] for i in range(len(self.rows))]
         toks = sample(inference_copy(model, cfg.precision), prompts, seeds, cfg.response_tokens, cfg.top_p,
                       cfg.temperature, cfg.sample_batch_size, self.pad_id, cfg.device, progress=self.progress,
-                      desc=f"{desc} responses")
+                      desc=f"{desc} responses", banned_ids=self.banned_ids)
         texts = [self.tok.decode(truncate_at_eos(x, self.tok.eos_token_id), skip_special_tokens=True) for x in toks]
         timings["evaluate"] = timings.get("evaluate", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
@@ -234,7 +235,7 @@ class Experiment:
         seeds = [derive_seed(cfg.seed, g, "pool", c["id"]) for c in self.contexts]
         cont = sample(inference_copy(model, cfg.precision), self.context_prompts, seeds, cfg.continuation_tokens,
                       cfg.top_p, cfg.temperature, cfg.sample_batch_size, self.pad_id, cfg.device,
-                      progress=self.progress, desc=f"{setting} g{g} pool")
+                      progress=self.progress, desc=f"{setting} g{g} pool", banned_ids=self.banned_ids)
         syn_ids = torch.tensor(cont, dtype=torch.long)
         syn_mask = torch.ones_like(syn_ids)
         for r, x in enumerate(cont):  # nothing after an end-of-text token is trained on

@@ -77,7 +77,7 @@ def _pick(sorted_p: torch.Tensor, order: torch.Tensor, uniforms: torch.Tensor, t
 def sample(model, prompts: list[list[int]], seeds: list[int], max_new_tokens: int, top_p: float = 0.95,
            temperature: float = 1.0, batch_size: int = 64, pad_id: int = 0, device: str = "cpu",
            use_cache: bool = True, progress: bool = False, desc: str = "sampling",
-           stats: SampleStats | None = None) -> list[list[int]]:
+           stats: SampleStats | None = None, banned_ids: list[int] | None = None) -> list[list[int]]:
     """Continue every prompt by ``max_new_tokens`` sampled tokens; returns the new tokens per prompt.
 
     Parameters
@@ -88,12 +88,16 @@ def sample(model, prompts: list[list[int]], seeds: list[int], max_new_tokens: in
     max_new_tokens : tokens to sample per prompt
     batch_size : prompts per forward pass; results do not depend on it
     use_cache : reuse keys and values (KV cache); ``False`` recomputes the whole prefix each step
+    banned_ids : token ids never sampled (their probability set to 0), e.g. an instruction-tuned
+        model's end-of-turn and other special tokens, so that every continuation has exactly
+        ``max_new_tokens`` tokens of text
     """
     if len(prompts) != len(seeds):
         raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
     if any(len(p) == 0 for p in prompts):
         raise ValueError("every prompt needs at least one token")
     model.eval()
+    banned = torch.tensor(sorted(set(banned_ids or [])), dtype=torch.long, device=device)
     out: list[list[int]] = [None] * len(prompts)  # type: ignore[list-item]
     # Sort by length so batches waste little padding; the result is independent of this order.
     order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
@@ -129,7 +133,10 @@ def sample(model, prompts: list[list[int]], seeds: list[int], max_new_tokens: in
                 res = model(input_ids=cur_ids, attention_mask=cur_mask, position_ids=positions, use_cache=use_cache,
                             logits_to_keep=1)
             past = res.past_key_values if use_cache else None
-            new[:, step] = nucleus_sample(res.logits[:, -1, :], draws[:, step], top_p, temperature)
+            logits = res.logits[:, -1, :]
+            if banned_ids:
+                logits = logits.index_fill(1, banned, float("-inf"))
+            new[:, step] = nucleus_sample(logits, draws[:, step], top_p, temperature)
         new = new.cpu()
         for r, i in enumerate(rows):
             out[i] = new[r].tolist()
