@@ -17,7 +17,7 @@ export OMP_WAIT_POLICY := PASSIVE
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-NOTEBOOKS   := theorems corpus recursion metrics appendix real_lm monitor
+NOTEBOOKS   := theorems corpus recursion metrics appendix real_lm monitor results
 LIB_SOURCES := $(shell find sigma_lib -name '*.py')
 GENERATED   := $(NOTEBOOKS:%=book/generated/%.ipynb)
 PAPERMILL   := $(BIN)/papermill --no-progress-bar --cwd notebooks
@@ -49,8 +49,10 @@ book: setup $(GENERATED)
 	$(BIN)/jupyter-book build book -W -n --keep-going
 	@echo "The book is at book/_build/html/index.html"
 
-# The real-LM chapter reads the committed run, so it is re-executed when the run changes.
+# The real-LM chapter reads the committed run, so it is re-executed when the run changes; the
+# results page reads the theorem tables, the recursion run and every committed run.
 book/generated/real_lm.ipynb: $(wildcard runs/real-cpu/checksums.json)
+book/generated/results.ipynb: book/generated/theorems.ipynb book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
 
 book/generated/%.ipynb: notebooks/%.ipynb $(LIB_SOURCES) | setup
 	@mkdir -p book/generated
