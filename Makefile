@@ -53,6 +53,8 @@ book: setup $(GENERATED)
 # results page reads the theorem tables, the recursion run and every committed run.
 book/generated/real_lm.ipynb: $(wildcard runs/real-cpu/checksums.json)
 book/generated/results.ipynb: book/generated/theorems.ipynb book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
+# The report chapters only read the recursion chapter's run.
+book/generated/metrics.ipynb book/generated/appendix.ipynb: book/generated/recursion.ipynb
 
 book/generated/%.ipynb: notebooks/%.ipynb $(LIB_SOURCES) | setup
 	@mkdir -p book/generated

@@ -297,13 +297,14 @@ class RunView:
 
 
 def recursion_run(profile: str, recursion_dir: str | os.PathLike | None = None) -> RunView:
-    """Finish or verify the recursion run of ``profile`` (see :func:`sigma_lib.run_report.ensure_run`)
-    and read its generations table; the shared setup of the metric and appendix chapters."""
+    """Verify the finished recursion run of ``profile`` (:func:`sigma_lib.run_report.require_run`;
+    a chapter never starts the engine) and read its generations table; the shared setup of the
+    metric, appendix and results chapters."""
     from . import run_report as rr
 
     import json
 
-    run_dir = rr.ensure_run(profile, rr.run_dir_for(profile, recursion_dir))
+    run_dir = rr.require_run(rr.run_dir_for(profile, recursion_dir))
     return RunView(run_dir=run_dir, rows=rr.load_table(run_dir, "generations"), paper=rr.paper_reported(),
                    manifest=json.loads((run_dir / "manifest.json").read_text()))
 

@@ -222,14 +222,28 @@ def run_dir_for(profile: str, recursion_dir: str | Path | None = None) -> Path:
     return Path(recursion_dir) / "run"
 
 
-def ensure_run(profile: str, run_dir: str | Path, progress: bool = False) -> Path:
-    """Finish (or verify) the recursion run of ``profile`` in ``run_dir``; a finished run is only
-    verified, so a chapter can always be executed on its own."""
-    from .recursion.config import run_config
-    from .recursion.engine import run_experiment
+def require_run(run_dir: str | Path) -> Path:
+    """The recursion run a chapter reads, after checking it is complete and every generation
+    folder verifies; chapters only read (they never start the engine).
+
+    Raises ``FileNotFoundError`` saying which notebook makes the run when it is missing or
+    unfinished, ``ValueError`` naming a corrupt file.
+    """
+    from .recursion.checkpoint import read_done
 
     run_dir = Path(run_dir)
-    run_experiment(run_config(profile), run_dir, run_dir.parent / "cache", progress=progress, log=lambda s: None)
+    manifest = run_dir / "manifest.json"
+    if not manifest.is_file() or not (run_dir / "tables" / "generations.csv").is_file():
+        raise FileNotFoundError(f"no finished recursion run at {run_dir}: execute notebooks/recursion.ipynb first "
+                                f"(`make book` orders the chapters; nbval makes the test run before the notebooks)")
+    cfg = json.loads(manifest.read_text())["config"]
+    for setting in cfg["settings"]:
+        for g in range(cfg["generations"] + 1):
+            folder = generation_dir(run_dir, setting, g)
+            if not (folder / "done.json").is_file():
+                raise FileNotFoundError(f"the recursion run at {run_dir} is unfinished ({folder} is missing): "
+                                        f"execute notebooks/recursion.ipynb to finish it")
+            read_done(folder)
     return run_dir
 
 

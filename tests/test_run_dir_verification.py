@@ -83,3 +83,26 @@ def test_a_misspelled_notebook_parameter_fails_naming_it():
     with pytest.raises(ValueError, match=r"recursion: unknown parameter\(s\) 'settings'; it takes output_dir, profile, setting"):
         check_notebook_parameters(namespace, ["profile", "output_dir", "setting"], "recursion")
     check_notebook_parameters({"profile": "test", "np": np}, ["profile", "output_dir"], "recursion")
+
+
+def test_a_reader_chapter_names_the_missing_run(tmp_path):
+    from sigma_lib.run_report import require_run
+
+    with pytest.raises(FileNotFoundError, match="execute notebooks/recursion.ipynb first"):
+        require_run(tmp_path / "run")
+
+
+def test_only_the_recursion_chapter_can_start_the_engine():
+    """No notebook but the recursion chapter, and no module of the report layer, reaches the engine."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for nb in sorted((root / "notebooks").glob("*.ipynb")):
+        source = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
+        starts = [w for w in ("run_experiment", "Experiment(", "ensure_run", "recursion.engine") if w in source]
+        assert nb.name == "recursion.ipynb" or not starts, f"{nb.name} can start the engine: {starts}"
+    for module in ("run_report", "book", "claims", "plots"):
+        tree = ast.parse((root / "sigma_lib" / f"{module}.py").read_text())
+        imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not any(m.endswith("engine") for m in imported), f"sigma_lib/{module}.py imports the engine"
