@@ -27,10 +27,13 @@ def test_profiles_and_overrides():
     assert run_config("real-cpu").settings == ("S1", "S2", "fresh")
     assert run_config("smoke", settings="S1,fresh").settings == ("S1", "fresh")
     assert run_config("smoke", settings="all").settings == ("S1", "S2", "fresh")
+    sweep = run_config("smoke", settings="S2-a0.25,S2-a1,accumulate,accumulate-subsample")
+    assert [sweep.setting_alpha(s) for s in sweep.settings] == [0.25, 1.0, 0.0, 0.0]
 
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(settings="S3"), "settings must be distinct names among"),
+    (dict(settings="S2-a1.5"), "settings must be distinct names among"),
     (dict(settings="S1,S1"), "settings must be distinct"),
     (dict(precision="fp8"), "precision"),
     (dict(alpha=1.5), "alpha"),

@@ -19,6 +19,7 @@ Profiles (App. C.3 for ``paper``):
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 from ..params import resolve_profile
@@ -26,12 +27,29 @@ from ..tracks import DEFAULT_EPS
 
 SETTINGS = ("S1", "S2", "fresh")
 PAPER_SETTINGS = ("S1", "S2")
-# How each setting starts training and which real-data fraction it uses (None: the run's alpha).
+# How each setting starts training, which real-data fraction it uses (None: the run's alpha) and
+# what it trains on: "replace" (the constant-budget mixture of real contexts and the newest
+# synthetic pool), "accumulate" (every real context plus every synthetic pool 1..g; Gerstgrasser
+# et al. 2024) or "accumulate-subsample" (that union subsampled to the constant budget).
 SETTING_SPECS = {
-    "S1": {"start": "theta0", "alpha": None},
-    "S2": {"start": "previous", "alpha": None},
-    "fresh": {"start": "previous", "alpha": 1.0},
+    "S1": {"start": "theta0", "alpha": None, "data": "replace"},
+    "S2": {"start": "previous", "alpha": None, "data": "replace"},
+    "fresh": {"start": "previous", "alpha": 1.0, "data": "replace"},
+    "accumulate": {"start": "previous", "alpha": None, "data": "accumulate"},
+    "accumulate-subsample": {"start": "previous", "alpha": None, "data": "accumulate-subsample"},
 }
+ALPHA_SWEEP = re.compile(r"^S2-a(0(?:\.\d+)?|1(?:\.0+)?)$")  # "S2-a0.25": S2 at alpha = 0.25
+
+
+def setting_spec(name: str) -> dict:
+    """How setting ``name`` trains (see :data:`SETTING_SPECS`); ``S2-a<alpha>`` is S2 at a fixed
+    real-data fraction (the alpha sweep). Raises ``ValueError`` for an unknown name."""
+    if name in SETTING_SPECS:
+        return SETTING_SPECS[name]
+    m = ALPHA_SWEEP.match(name)
+    if m:
+        return {"start": "previous", "alpha": float(m.group(1)), "data": "replace"}
+    raise ValueError(f"unknown setting {name!r}: choose among {sorted(SETTING_SPECS)} or S2-a<alpha> (e.g. S2-a0.25)")
 
 
 @dataclass(frozen=True)
@@ -76,7 +94,7 @@ class RunConfig:
 
     def setting_alpha(self, setting: str) -> float:
         """The real-data fraction of ``setting`` (the run's ``alpha`` unless the setting fixes it)."""
-        fixed = SETTING_SPECS[setting]["alpha"]
+        fixed = setting_spec(setting)["alpha"]
         return self.alpha if fixed is None else fixed
 
     def replace(self, **changes) -> "RunConfig":
@@ -95,7 +113,7 @@ PROFILES: dict[str, dict] = {
     "default": dict(profile="default", generations=4, base_model="gpt-small", responses_per_prompt=4,
                     continuation_tokens=64, response_tokens=64, epochs=5, base_epochs=10, lr=5e-5, m=512,
                     sample_batch_size=256, embed_batch_size=128),
-    "real-cpu": dict(profile="real-cpu", settings=SETTINGS, generations=5, base_model="smollm2-135m",
+    "real-cpu": dict(profile="real-cpu", settings=("S1", "S2", "fresh"), generations=5, base_model="smollm2-135m",
                      precision="bf16", n_contexts=256, n_heldout=100, responses_per_prompt=3, continuation_tokens=64,
                      response_tokens=32, epochs=2, lr=1e-4, m=448, sample_batch_size=128, embed_batch_size=128,
                      keep_checkpoints="last", suppress_special_tokens=True),
@@ -148,10 +166,10 @@ def run_config(profile: str = "default", **overrides) -> RunConfig:
 
 
 def validate(cfg: RunConfig) -> None:
-    bad = [s for s in cfg.settings if s not in SETTINGS]
+    bad = [s for s in cfg.settings if s not in SETTING_SPECS and not ALPHA_SWEEP.match(s)]
     if bad or not cfg.settings or len(set(cfg.settings)) != len(cfg.settings):
-        raise ValueError(f"settings must be distinct names among {SETTINGS} (or 'both' for S1 and S2), "
-                         f"got {list(cfg.settings)}")
+        raise ValueError(f"settings must be distinct names among {sorted(SETTING_SPECS)} or S2-a<alpha> "
+                         f"(or 'both' for S1 and S2, 'all' for {', '.join(SETTINGS)}), got {list(cfg.settings)}")
     ints = dict(generations=1, responses_per_prompt=1, context_tokens=1, continuation_tokens=1, response_tokens=1,
                 epochs=1, batch_size=1, base_epochs=0, m=2, n_draws=0, sample_batch_size=1, embed_batch_size=1,
                 threads=1, seed=0)

@@ -37,13 +37,13 @@ from ..io import atomic_write_text, write_csv
 from ..trackers import GenerationTracker
 from .base_model import build_base_model, load_pretrained
 from .checkpoint import GenerationWriter, generation_dir, is_done, load_embeddings, read_done, remove_model
-from .config import SETTING_SPECS, RunConfig
+from .config import RunConfig, setting_spec
 from .data import encode_blocks, mixture_indices
 from .embedding import embed_texts, load_encoder
 from .measures import baseline_monitor, bucket_metrics, surface_metrics, track_metrics
 from .precision import inference_copy, relative_distance
 from .sampling import sample, truncate_at_eos
-from .seeds import derive_seed
+from .seeds import derive_seed, generator
 from .training import nll_with_error, params_hash, train_causal_lm
 
 TABLES = ("generations", "buckets", "noise")
@@ -247,18 +247,22 @@ class Experiment:
         """Compute and commit generation ``g`` of ``setting`` (its folder)."""
         cfg = self.cfg
         folder = generation_dir(self.run_dir, setting, g)
-        alpha = cfg.setting_alpha(setting)
+        spec = setting_spec(setting)
         timings: dict = {}
         prev_path = self.base_path if g == 1 else prev_folder / "model"
         n = len(self.contexts)
-        real_idx, syn_idx = mixture_indices(n, n, n, alpha, cfg.seed, g)
-        parts = [(self.real[0][real_idx], self.real[1][real_idx])] if real_idx else []
         cont = None
-        if syn_idx:  # alpha = 1 needs no synthetic pool
+        if spec["data"] == "replace":
+            real_idx, syn_idx = mixture_indices(n, n, n, cfg.setting_alpha(setting), cfg.seed, g)
+            parts = [(self.real[0][real_idx], self.real[1][real_idx])] if real_idx else []
+            if syn_idx:  # alpha = 1 needs no synthetic pool
+                syn_ids, syn_mask, cont = self.pool(self.load_model(prev_path), setting, g, timings)
+                parts.append((syn_ids[syn_idx], syn_mask[syn_idx]))
+        else:
             syn_ids, syn_mask, cont = self.pool(self.load_model(prev_path), setting, g, timings)
-            parts.append((syn_ids[syn_idx], syn_mask[syn_idx]))
+            parts, real_idx, syn_idx = self.accumulated(setting, g, syn_ids, syn_mask, spec["data"])
         ids, mask = _cat_blocks(parts, self.pad_id)
-        start = self.load_model(self.base_path if SETTING_SPECS[setting]["start"] == "theta0" else prev_path)
+        start = self.load_model(self.base_path if spec["start"] == "theta0" else prev_path)
         start_hash = params_hash(start)
         start_state = {k: v.detach().to("cpu").clone() for k, v in start.state_dict().items()}
         stats = train_causal_lm(start, ids, mask, cfg.epochs, cfg.batch_size, cfg.lr, cfg.weight_decay,
@@ -280,11 +284,40 @@ class Experiment:
         if cont is not None:
             w.jsonl("pool.jsonl", [{"context_id": c["id"], "text": self.tok.decode(
                 truncate_at_eos(x, self.tok.eos_token_id), skip_special_tokens=True)} for c, x in zip(self.contexts, cont)])
+        if spec["data"] != "replace":  # later generations of this setting train on this pool again
+            w.array("pool_tokens.npy", syn_ids.numpy())
+            w.array("pool_mask.npy", syn_mask.numpy().astype(np.int8))
         w.jsonl("responses.jsonl", rows)
         w.array("embeddings.npy", emb)
         w.model(start, self.tok)
         w.commit(metrics)
         return folder
+
+    def accumulated(self, setting: str, g: int, syn_ids: torch.Tensor, syn_mask: torch.Tensor, data: str):
+        """Training blocks of the accumulate settings: every real context and the synthetic pools of
+        generations 1..g of ``setting`` (``accumulate``), or that union subsampled to the constant
+        budget of ``n`` blocks (``accumulate-subsample``, a seeded draw without replacement).
+
+        Returns ``(parts, real_indices, synthetic_indices)``; synthetic indices count over the
+        concatenated pools, oldest first.
+        """
+        n = len(self.contexts)
+        pools_ids, pools_mask = [], []
+        for h in range(1, g):
+            folder = generation_dir(self.run_dir, setting, h)
+            read_done(folder)
+            pools_ids.append(torch.from_numpy(np.load(folder / "pool_tokens.npy", allow_pickle=False)))
+            pools_mask.append(torch.from_numpy(np.load(folder / "pool_mask.npy", allow_pickle=False).astype(np.int64)))
+        all_ids, all_mask = torch.cat(pools_ids + [syn_ids]), torch.cat(pools_mask + [syn_mask])
+        real_idx, syn_idx = list(range(n)), list(range(all_ids.shape[0]))
+        if data == "accumulate-subsample":
+            pick = torch.randperm(n + len(syn_idx), generator=generator(self.cfg.seed, setting, g, "subsample"))[:n]
+            pick = pick.sort().values.tolist()
+            real_idx, syn_idx = [i for i in pick if i < n], [i - n for i in pick if i >= n]
+        parts = [(self.real[0][real_idx], self.real[1][real_idx])] if real_idx else []
+        if syn_idx:
+            parts.append((all_ids[syn_idx], all_mask[syn_idx]))
+        return parts, real_idx, syn_idx
 
     def share_first_generation(self, src_setting: str, dst_setting: str) -> None:
         """S1 and S2 coincide at g = 1 (both train theta_0 on theta_0's pool at the same alpha):
