@@ -22,7 +22,7 @@ LIB_SOURCES := $(shell find sigma_lib -name '*.py')
 GENERATED   := $(NOTEBOOKS:%=book/generated/%.ipynb)
 PAPERMILL   := $(BIN)/papermill --no-progress-bar --cwd notebooks
 
-.PHONY: setup test book notebooks-test corpus bench clean run-real run-paper
+.PHONY: setup test book notebooks-test corpus bench clean run-real run-paper run-controls
 
 setup: $(STAMP)
 
@@ -88,6 +88,12 @@ endif
 RECURSION := $(BIN)/python -m sigma_lib.recursion
 run-real: setup
 	$(RECURSION) --profile real-cpu --run-dir outputs/real-cpu/run --cache-dir outputs/cache --export runs/real-cpu --set threads=2
+
+# The controls beside S2 on the small default model (issue 14): fresh data, accumulate,
+# accumulate-subsample and the alpha sweep; about half an hour on 2 cores.
+run-controls: setup
+	$(RECURSION) --profile default --run-dir outputs/controls/run --cache-dir outputs/default/recursion/cache --export runs/controls-small \
+	  --set settings=S2,fresh,accumulate,accumulate-subsample,S2-a0.25,S2-a0.5
 
 # On a GPU machine (App. C.3's protocol: 50 generations of S1 and S2, bf16).
 run-paper: setup

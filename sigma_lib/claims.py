@@ -24,18 +24,9 @@ from typing import Mapping
 
 import numpy as np
 
+from .run_report import _num
+
 HOLDS, FAILS, PARTLY, WITHIN, NOT_RUN = "holds", "fails", "partly", "within noise", "not run"
-
-
-def _num(v):
-    if v in ("", None):
-        return None
-    for cast in (int, float):
-        try:
-            return cast(v)
-        except ValueError:
-            pass
-    return {"True": True, "False": False}.get(v, v)
 
 
 def read_csv(path: str | Path) -> list[dict]:
