@@ -89,11 +89,15 @@ RECURSION := $(BIN)/python -m sigma_lib.recursion
 run-real: setup
 	$(RECURSION) --profile real-cpu --run-dir outputs/real-cpu/run --cache-dir outputs/cache --export runs/real-cpu --set threads=2
 
-# The controls beside S2 on the small default model (issue 14): fresh data, accumulate,
-# accumulate-subsample and the alpha sweep; about half an hour on 2 cores.
+# The controls beside S2 on the small default model (issue 14), as two committed runs of at most
+# 25 MB each (the same seeds and theta_0 as the book's S1/S2 run): accumulate and
+# accumulate-subsample; the alpha sweep (0.25, 0.5, and fresh = 1). About half an hour on 2 cores.
+SMALL_CACHE := --cache-dir outputs/default/recursion/cache
 run-controls: setup
-	$(RECURSION) --profile default --run-dir outputs/controls/run --cache-dir outputs/default/recursion/cache --export runs/controls-small \
-	  --set settings=S2,fresh,accumulate,accumulate-subsample,S2-a0.25,S2-a0.5
+	$(RECURSION) --profile default --run-dir outputs/controls-accumulate/run $(SMALL_CACHE) --export runs/controls-accumulate \
+	  --set settings=accumulate,accumulate-subsample
+	$(RECURSION) --profile default --run-dir outputs/controls-alpha/run $(SMALL_CACHE) --export runs/controls-alpha \
+	  --set settings=S2-a0.25,S2-a0.5,fresh
 
 # On a GPU machine (App. C.3's protocol: 50 generations of S1 and S2, bf16).
 run-paper: setup
