@@ -105,3 +105,27 @@ def test_errors():
         required_block_size(1.0, 0.0)
     with pytest.raises(ValueError, match="sigma_xi"):
         bias_corrected_interval(0.0, 100, 20, 4, sigma_xi=-1.0)
+
+
+def test_in_sample_sigma_xi_is_biased_low_and_the_corrections_are_not():
+    """Issue 14's first finding, reproduced: for Gaussian columns the in-sample variance of xi has
+    expectation 2d (m-d)/(m+2) m/(m-1), not 2d; the rescaled estimate is unbiased; leave-one-out
+    over-estimates."""
+    from sigma_lib.theorem3 import estimate_sigma_xi, in_sample_variance_factor
+
+    rng = np.random.default_rng(7)
+    d, m, reps = 16, 64, 300
+    est = {k: [] for k in ("in-sample", "rescaled", "leave-one-out")}
+    for _ in range(reps):
+        X = rng.standard_normal((m, d))
+        for k in est:
+            est[k].append(estimate_sigma_xi(X, k) ** 2)
+    mean = {k: np.mean(v) for k, v in est.items()}
+    se = {k: np.std(v, ddof=1) / np.sqrt(reps) for k, v in est.items()}
+    assert abs(mean["in-sample"] - 2 * d * in_sample_variance_factor(m, d)) < 4 * se["in-sample"]
+    assert mean["in-sample"] < 0.8 * 2 * d
+    assert abs(mean["rescaled"] - 2 * d) < 4 * se["rescaled"]
+    assert mean["leave-one-out"] > 2 * d
+    assert in_sample_variance_factor(512, 384) == pytest.approx(0.25, abs=0.005)
+    with pytest.raises(ValueError, match="method must be one of"):
+        estimate_sigma_xi(rng.standard_normal((m, d)), "jackknife")
