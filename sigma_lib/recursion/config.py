@@ -136,7 +136,7 @@ REAL_CPU_CUTS = [
     ("responses_per_prompt", "4", "evaluation cost; N = 540 > d = 384 still holds"),
     ("m", "512", "m < N leaves room for re-drawn index sets (the noise band)"),
     ("n_heldout", "200", "held-out NLL cost"),
-    ("precision", "mixed precision on a GPU", "bf16 autocast runs on the CPU's AMX units, about 2x faster than fp32"),
+    ("precision", "mixed precision on a GPU", "bf16 autocast runs the matrix products on the CPU's AMX units, faster than fp32 (benchmarks/bench_recursion.py)"),
     ("suppress_special_tokens", "responses of up to 256 tokens (may end early)",
      "the instruction-tuned model ends many responses to raw prompts at once with <|im_end|>: in a first run, "
      "theta_0's empty responses made its diversity look low and every later drift positive; here special "
