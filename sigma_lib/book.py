@@ -313,7 +313,7 @@ def model_sentence(manifest: Mapping) -> str:
     """One sentence on a run's model and budget, from its manifest, beside the paper's protocol."""
     cfg, base = manifest["config"], manifest.get("base_model", {})
     n = base.get("n_parameters")
-    size = f"{n / 1e6:.2g} M-parameter " if n and n >= 1e5 else f"{n:,}-parameter " if n else ""
+    size = f"{n / 1e6:.3g} M-parameter " if n and n >= 1e5 else f"{n:,}-parameter " if n else ""
     origin = ("trained from scratch on the TECH contexts with the project's tokeniser"
               if base.get("base_model", cfg["base_model"]).startswith("gpt-") else "pretrained")
     device = "a GPU" if cfg.get("device") == "cuda" else "a CPU"
