@@ -29,7 +29,6 @@ import warnings
 import numpy as np
 
 from .monitor import CheckpointRecord, SigmaMonitor
-from .noise import TrackDraws
 from .sharded import Partial, partial_grams, tracks_from_partial
 from .validation import check_block_sizes
 
@@ -82,12 +81,6 @@ def _all_reduce_partial(part: Partial | None, n_sets: int) -> Partial:
     dist.all_reduce(buf, op=dist.ReduceOp.SUM)
     flat = buf.cpu().numpy()
     return Partial(list(flat[:-1].reshape(n_sets, d, d)), int(round(flat[-1])), d)
-
-
-def monitor_record(monitor: SigmaMonitor, draws: TrackDraws, checkpoint, require_m_above_d: bool = True) -> CheckpointRecord:
-    """Append one checkpoint's record to ``monitor`` from its track values on the monitor's index
-    sets (summed over processes): :meth:`SigmaMonitor.update_from_draws`."""
-    return monitor.update_from_draws(draws, checkpoint, require_m_above_d)
 
 
 class SigmaProbe:
@@ -167,7 +160,7 @@ class SigmaProbe:
                 model.train()
         total = _all_reduce_partial(part, len(sets))
         draws = tracks_from_partial(total, sets, self.monitor.N, self.monitor.eps)
-        rec = monitor_record(self.monitor, draws, checkpoint, require_m_above_d=True)
+        rec = self.monitor.update_from_draws(draws, checkpoint, require_m_above_d=True)
         if rank == 0 and rec.noise_U > 0 and rec.drift_U < -self.warn_at * rec.noise_U:
             msg = (f"Sigma-UB: Track II drift {rec.drift_U:.2f} nats at checkpoint {rec.checkpoint} is "
                    f"{-rec.drift_U / rec.noise_U:.1f} noise sd below the baseline: the responses are contracting")

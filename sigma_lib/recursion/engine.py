@@ -41,7 +41,7 @@ from .config import RunConfig, setting_spec
 from .data import encode_blocks, mixture_indices
 from .embedding import embed_texts, load_encoder
 from .measures import baseline_monitor, bucket_metrics, surface_metrics, track_metrics
-from .precision import inference_copy, relative_distance
+from .precision import inference_copy, relative_distance, squared_norm
 from .sampling import sample, truncate_at_eos
 from .seeds import derive_seed, generator
 from .training import nll_with_error, params_hash, train_causal_lm
@@ -145,6 +145,7 @@ class Experiment:
             raise ValueError(f"theta_0 at {base_path} does not hold the parameters recorded when it was made "
                              f"({self.theta0_hash} != {self.base_info['params_hash']}); delete it to rebuild it")
         self.theta0_state = {k: v.detach().clone() for k, v in model0.state_dict().items()}
+        self.theta0_sq_norm = squared_norm(self.theta0_state)
         del model0
         self.pad_id = self.tok.pad_token_id
         self.banned_ids = sorted(set(self.tok.all_special_ids)) if cfg.suppress_special_tokens else None
@@ -155,7 +156,7 @@ class Experiment:
         self.rows = [(p, j) for p in self.prompts for j in range(cfg.responses_per_prompt)]
         self.buckets = [p["bucket"] for p, _ in self.rows]
         self._encoder = None
-        self._monitor = self._monitor_base = None  # the baseline measured once per run
+        self._monitor = None  # the baseline's index-set draws, measured once per run
 
     # -- stages ---------------------------------------------------------------------------
     @property
@@ -186,14 +187,17 @@ class Experiment:
                 for (p, j), x in zip(self.rows, texts)]
         return rows, emb
 
+    def use_baseline(self, emb0: np.ndarray) -> None:
+        """Measure the baseline's tracks on the run's index sets once; later checkpoints compare to it."""
+        cfg = self.cfg
+        self._monitor = baseline_monitor(emb0, cfg.m, cfg.seed, cfg.eps, cfg.n_draws)
+
     def measure(self, rows, emb, emb0, model) -> dict:
         cfg = self.cfg
         texts = [r["text"] for r in rows]
         # One BLAS thread: torch's OpenMP threads keep spinning after each op, and BLAS threads
         # competing with them on 2 cores made this stage 10x slower.
         with threadpool_limits(limits=1, user_api="blas"):
-            if self._monitor is None or self._monitor_base is not emb0:
-                self._monitor, self._monitor_base = baseline_monitor(emb0, cfg.m, cfg.seed, cfg.eps, cfg.n_draws), emb0
             out = track_metrics(emb, self._monitor)
             out["buckets"] = bucket_metrics(emb, emb0, self.buckets, cfg.eps)
         out.update(surface_metrics(texts))
@@ -210,6 +214,7 @@ class Experiment:
         timings: dict = {}
         model = self.load_model(self.base_path)
         rows, emb = self.evaluate(model, 0, "eval", timings, "g0")
+        self.use_baseline(emb)
         t = time.perf_counter()
         metrics = self.measure(rows, emb, emb, model)
         timings["measure"] = time.perf_counter() - t
@@ -269,8 +274,8 @@ class Experiment:
                                 (cfg.seed, setting, g, "train"), cfg.device, self.progress, f"{setting} g{g} train",
                                 precision=cfg.precision)
         timings["train"] = stats.seconds
-        weight_distance = relative_distance(start, self.theta0_state)
-        weight_step = relative_distance(start, start_state) * _norm_ratio(start_state, self.theta0_state)
+        weight_distance = relative_distance(start, self.theta0_state, self.theta0_sq_norm)
+        weight_step = relative_distance(start, start_state, self.theta0_sq_norm)
         del start_state
         rows, emb = self.evaluate(start, g, "eval", timings, f"{setting} g{g}")
         t = time.perf_counter()
@@ -334,6 +339,7 @@ class Experiment:
         cfg = self.cfg
         base = self.baseline()
         emb0 = load_embeddings(base)
+        self.use_baseline(emb0)
         pair = [s for s in ("S1", "S2") if s in cfg.settings]
         for setting in cfg.settings:
             prev = base
@@ -390,13 +396,6 @@ class Experiment:
             if rows:
                 write_csv(rows, out / f"{name}.csv")
         return tables
-
-
-def _norm_ratio(a: dict, b: dict) -> float:
-    """``||a|| / ||b||`` over two state dicts (turns a distance relative to ``a`` into one relative to ``b``)."""
-    na = sum(float(v.to(torch.float64).pow(2).sum()) for v in a.values())
-    nb = sum(float(v.to(torch.float64).pow(2).sum()) for v in b.values())
-    return (na / nb) ** 0.5
 
 
 def run_experiment(cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None, progress: bool = True,

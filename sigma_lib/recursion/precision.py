@@ -52,15 +52,22 @@ def inference_copy(model, precision: str):
 
 
 @torch.no_grad()
-def relative_distance(model, reference: dict[str, torch.Tensor]) -> float:
-    """``||theta - theta_ref|| / ||theta_ref||`` over every parameter (Frobenius norms, float64).
+def squared_norm(state: dict[str, torch.Tensor]) -> float:
+    """Squared Frobenius norm of all tensors of a state dict together (float64)."""
+    return sum(float(v.to(torch.float64).pow(2).sum()) for v in state.values())
+
+
+@torch.no_grad()
+def relative_distance(model, reference: dict[str, torch.Tensor], scale_sq: float | None = None) -> float:
+    """``||theta - theta_ref|| / sqrt(scale_sq)`` over every parameter (Frobenius norms, float64);
+    ``scale_sq`` defaults to ``||theta_ref||^2`` (pass theta_0's, computed once, to measure any step
+    in units of theta_0).
 
     ``reference`` is a state dict (e.g. theta_0's), on the CPU. How far fine-tuning has moved the
     weights: a run whose weights barely move cannot show collapse.
     """
-    num = den = 0.0
+    num = 0.0
     for name, p in model.state_dict().items():
-        ref = reference[name]
-        num += float((p.detach().to("cpu", torch.float64) - ref.to(torch.float64)).pow(2).sum())
-        den += float(ref.to(torch.float64).pow(2).sum())
+        num += float((p.detach().to("cpu", torch.float64) - reference[name].to(torch.float64)).pow(2).sum())
+    den = squared_norm(reference) if scale_sq is None else scale_sq
     return (num / den) ** 0.5 if den > 0 else float("nan")
