@@ -11,7 +11,7 @@ def pytest_collection_finish(session):
         return
     from sigma_lib.recursion.config import run_config
     from sigma_lib.recursion.engine import run_experiment
-    from sigma_lib.run_report import run_dir_for
+    from sigma_lib.report.run_report import run_dir_for
 
     run_dir = run_dir_for("test")
     run_experiment(run_config("test"), run_dir, run_dir.parent / "cache", progress=False, log=lambda s: None)

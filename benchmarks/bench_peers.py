@@ -81,7 +81,7 @@ for _ in range({repeats}):
 print(json.dumps({{"seconds": min(times), "peak_mib": peak_rss_mib() - base, "value": float(out)}}))
 """
 
-SIGMA = "from sigma_lib import *\nfrom sigma_lib.noise import tracks_over_index_sets\nfrom sigma_lib.signals import vendi_score, rankme"
+SIGMA = "from sigma_lib import *\nfrom sigma_lib.maths.noise import tracks_over_index_sets\nfrom sigma_lib.maths.signals import vendi_score, rankme"
 EMB_CASES = {
     # name: (imports, prepare, statement, slow)
     "Sigma-UB: Algorithm 1 (m rows)": (SIGMA, "obs = select_observed_indices(N, M, 0)",
@@ -99,8 +99,8 @@ EMB_CASES = {
 }
 
 TEXT_CASES = {
-    "ours: distinct-2 (pooled)": ("from sigma_lib.surface import distinct_n", "", "distinct_n(texts, 2)", False),
-    "ours: hashed 4-gram HHI": ("from sigma_lib.surface import hashed_ngram_hhi", "", "hashed_ngram_hhi(texts)", False),
+    "ours: distinct-2 (pooled)": ("from sigma_lib.maths.surface import distinct_n", "", "distinct_n(texts, 2)", False),
+    "ours: hashed 4-gram HHI": ("from sigma_lib.maths.surface import hashed_ngram_hhi", "", "hashed_ngram_hhi(texts)", False),
     "diversity: compression_ratio (gzip)": ("", "", "div.compression.compression_ratio(texts, 'gzip')", False),
     "diversity: ngram_diversity_score (1-4)": ("", "", "div.ngram_diversity.ngram_diversity_score(texts, 4)", False),
     "diversity: homogenization (ROUGE-L)": ("", "texts = texts[:HN]",
@@ -178,9 +178,9 @@ def main():
         # 3. What Sigma-UB buys.
         from sigma_lib import (DEFAULT_EPS, algorithm1, bootstrap_index_sets, gram_matrix, regularized_logdet,
                                select_observed_indices, unit_normalize)
-        from sigma_lib.noise import tracks_over_index_sets
+        from sigma_lib.maths.noise import tracks_over_index_sets
         from sigma_lib.recursion.embedding import embed_texts
-        from sigma_lib.signals import bootstrap_sd, vendi_score
+        from sigma_lib.maths.signals import bootstrap_sd, vendi_score
         from vendi_score.vendi import score_dual
 
         obs = select_observed_indices(N, a.m, 0)
@@ -208,7 +208,7 @@ def main():
         print(f"  vendi-score score_dual, sd over 20 bootstrap resamples = {sd_vendi:.3f}   {t_boot:7.3f} s "
               f"({t_boot / t_band:.1f}x the time); the peers report no noise of their own")
 
-        from sigma_lib.bias_correction import wishart_digamma_sum
+        from sigma_lib.maths.bias_correction import wishart_digamma_sum
 
         print("\n3c. scaling law: i.i.d. samples of one 384-dimensional distribution (seeded), m = N / 2;")
         print("    U* = U + d log m - sum_i psi((m-i+1)/2) - d log 2: Track II with the Wishart digamma offset")

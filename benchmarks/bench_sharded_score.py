@@ -4,7 +4,7 @@
                                              [--workers 1 2] [--texts 0]
 
 Writes ``--shards`` .npy shards of ``--rows`` seeded float32 embeddings each (a temporary
-folder), then scores the checkpoint with :func:`sigma_lib.sharded.sharded_tracks`: the run's
+folder), then scores the checkpoint with :func:`sigma_lib.apps.sharded.sharded_tracks`: the run's
 observed index set and ``--n-draws`` re-drawn ones, as ``sigma score`` does. ``local`` is one
 process (no Dask); ``dask xN`` is a ``LocalCluster`` of N worker processes with one thread each
 (cluster start-up and one warm-up run excluded, best of 2 runs). Every configuration must
@@ -59,9 +59,9 @@ def timed(fn, repeats: int = 2):
 
 
 def run(label: str, folder: Path, N: int, m: int, n_draws: int, workers: list[int]) -> None:
-    from sigma_lib.noise import bootstrap_index_sets
-    from sigma_lib.observed import select_observed_indices
-    from sigma_lib.sharded import local_cluster, sharded_tracks
+    from sigma_lib.maths.noise import bootstrap_index_sets
+    from sigma_lib.maths.observed import select_observed_indices
+    from sigma_lib.apps.sharded import local_cluster, sharded_tracks
 
     sets = [select_observed_indices(N, m, 0), *bootstrap_index_sets(N, m, n_draws, 1)]
     results = {}

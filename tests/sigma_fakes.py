@@ -91,7 +91,7 @@ def prompts(n: int = 12) -> list[str]:
 
 def probe(tok, bank=None, **kw):
     """A SigmaProbe with N = 12 prompts x 3 = 36 responses, m = 20 > d = 8, blocks of 8 slots."""
-    from sigma_lib.callback import SigmaProbe
+    from sigma_lib.apps.callback import SigmaProbe
 
     args = dict(responses_per_prompt=3, max_new_tokens=3, m=20, n_draws=5, warn_at=50.0, batch_size=8,
                 encoder=HashEncoder())

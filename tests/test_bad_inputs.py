@@ -22,8 +22,8 @@ from sigma_lib import (
     track2_u_lln_cov,
     unit_normalize,
 )
-from sigma_lib.noise import tracks_over_index_sets
-from sigma_lib.signals import rankme
+from sigma_lib.maths.noise import tracks_over_index_sets
+from sigma_lib.maths.signals import rankme
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def test_rankme_uses_min_N_d_singular_values_when_N_is_below_d(rng):
 
 def test_torch_gram_refuses_complex_chunks(X):
     torch = pytest.importorskip("torch")
-    from sigma_lib.gram import gram_matrix_torch
+    from sigma_lib.maths.gram import gram_matrix_torch
 
     with pytest.raises(TypeError, match="complex"):
         gram_matrix_torch([torch.from_numpy(X * (1 + 1j))], device="cpu")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sigma_lib import book, claims, drift_bias
-from sigma_lib.book import Col
+from sigma_lib.maths import drift_bias
+from sigma_lib.report import book, claims
+from sigma_lib.report.book import Col
 
 
 @pytest.mark.parametrize("x", [0.000102, 1e-7, -1536.562, 123456.7, 2.35, -0.0335, 0.95])

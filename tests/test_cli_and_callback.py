@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from sigma_lib.cli import main
+from sigma_lib.apps.cli import main
 
 WORDS = ("index query table cache thread lock memory pointer compiler kernel socket packet stream buffer "
          "schema column row page file disk process signal queue stack heap graph tree hash key value").split()
@@ -121,7 +121,7 @@ def test_callback_logs_sigma_metrics_inside_a_trainer(tmp_path):
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments
 
-    from sigma_lib.callback import SigmaProbe, add_sigma_callback
+    from sigma_lib.apps.callback import SigmaProbe, add_sigma_callback
     from sigma_lib.corpus.prompts import load_prompt_bank
     from sigma_lib.recursion.base_model import project_tokenizer
 
@@ -168,7 +168,7 @@ def test_trainer_callback_reaches_tensorboard_at_the_global_step(tmp_path):
     from sigma_fakes import probe, tiny_lm
     from transformers import Trainer, TrainingArguments
 
-    from sigma_lib.callback import add_sigma_callback
+    from sigma_lib.apps.callback import add_sigma_callback
 
     model, tok = tiny_lm()
     pr = probe(tok)
@@ -195,7 +195,7 @@ def test_unbound_trainer_callback_still_fills_log_history_and_says_so(tmp_path):
     from sigma_fakes import probe, tiny_lm
     from transformers import Trainer, TrainingArguments
 
-    from sigma_lib.callback import make_sigma_callback
+    from sigma_lib.apps.callback import make_sigma_callback
 
     model, tok = tiny_lm()
     args = TrainingArguments(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=4, report_to=[],

@@ -4,8 +4,8 @@ import os
 import numpy as np
 import pytest
 
-from sigma_lib import cli
-from sigma_lib.cli import main
+from sigma_lib.apps import cli
+from sigma_lib.apps.cli import main
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from sigma_lib.corpus.assets import TECH_DIR, load_contexts, read_jsonl, verify_assets
+from sigma_lib.common.records import read_jsonl
+from sigma_lib.corpus.assets import TECH_DIR, load_contexts, verify_assets
 from sigma_lib.corpus.bpe import load_bpe
 from sigma_lib.corpus.build import CorpusParams, build_corpus, compare_with_frozen
 from sigma_lib.corpus.prompts import BUCKETS, load_prompt_bank, validate_prompt_bank

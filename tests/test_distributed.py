@@ -91,7 +91,7 @@ def test_single_process_probe_matches_the_monitor_on_the_same_embeddings():
     import numpy as np
     from sigma_fakes import PROMPTS, HashEncoder, probe, toy_lm
 
-    from sigma_lib.monitor import SigmaMonitor
+    from sigma_lib.maths.monitor import SigmaMonitor
     from sigma_lib.recursion.sampling import sample, truncate_at_eos
     from sigma_lib.recursion.seeds import derive_seed
 

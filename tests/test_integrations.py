@@ -32,7 +32,7 @@ def test_lightning_callback_logs_through_log_dict_at_the_global_step(tmp_path, l
     from pytorch_lightning.loggers import CSVLogger
     from sigma_fakes import probe, tiny_lm
 
-    from sigma_lib.lightning import SigmaLightningCallback
+    from sigma_lib.apps.lightning import SigmaLightningCallback
 
     model, tok = tiny_lm()
     pr = probe(tok)
@@ -57,7 +57,7 @@ def test_lightning_callback_logs_through_log_dict_at_the_global_step(tmp_path, l
 def test_generation_tracker_writes_tensorboard_only_when_asked(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from sigma_lib.trackers import GenerationTracker, log_generation_metrics
+    from sigma_lib.recursion.trackers import GenerationTracker, log_generation_metrics
 
     rows = [{"generation": g, "setting": "S1", "sigma/U": -40.0 - g, "nll": 3.0 + 0.1 * g} for g in range(3)]
     assert log_generation_metrics(rows, log_dir=tmp_path / "none") == 0  # the default sends nothing

@@ -10,7 +10,7 @@
 import numpy as np
 import pytest
 
-from sigma_lib.signals import rankme, vendi_score
+from sigma_lib.maths.signals import rankme, vendi_score
 
 vendi = pytest.importorskip("vendi_score.vendi")
 reptrix_rankme = pytest.importorskip("reptrix.rankme")

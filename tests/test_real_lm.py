@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from sigma_lib.corpus.assets import sha256_file
+from sigma_lib.common.records import sha256_file
 from sigma_lib.recursion import base_model
 from sigma_lib.recursion.base_model import convert_packaged, load_pretrained, packaged_gguf, project_tokenizer
 from sigma_lib.recursion.checkpoint import generation_dir, is_done, read_done

@@ -5,11 +5,11 @@ import os
 
 import pytest
 
-from sigma_lib.params import check_notebook_parameters
+from sigma_lib.common.params import check_notebook_parameters
 from sigma_lib.recursion.checkpoint import GenerationWriter, read_done, remove_model
 from sigma_lib.recursion.config import run_config
 from sigma_lib.recursion.engine import Experiment
-from sigma_lib.folders import atomic_replace_dir, remove_partials
+from sigma_lib.common.io import atomic_replace_dir, remove_partials
 
 
 def _generation(tmp_path):
@@ -86,7 +86,7 @@ def test_a_misspelled_notebook_parameter_fails_naming_it():
 
 
 def test_a_reader_chapter_names_the_missing_run(tmp_path):
-    from sigma_lib.run_report import require_run
+    from sigma_lib.report.run_report import require_run
 
     with pytest.raises(FileNotFoundError, match="execute notebooks/recursion.ipynb first"):
         require_run(tmp_path / "run")
@@ -102,7 +102,31 @@ def test_only_the_recursion_chapter_can_start_the_engine():
         source = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
         starts = [w for w in ("run_experiment", "Experiment(", "ensure_run", "recursion.engine") if w in source]
         assert nb.name == "recursion.ipynb" or not starts, f"{nb.name} can start the engine: {starts}"
-    for module in ("run_report", "book", "claims", "plots"):
-        tree = ast.parse((root / "sigma_lib" / f"{module}.py").read_text())
+    modules = sorted((root / "sigma_lib" / "report").glob("*.py"))
+    assert len(modules) >= 4
+    for path in modules:
+        tree = ast.parse(path.read_text())
         imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-        assert not any(m.endswith("engine") for m in imported), f"sigma_lib/{module}.py imports the engine"
+        assert not any(m.endswith("engine") for m in imported), f"{path.relative_to(root)} imports the engine"
+
+
+def test_every_chapter_checks_its_parameters_first():
+    """Each notebook's first code cell after its parameters calls check_notebook_parameters with exactly
+    the names its parameter cell defines, so a misspelled `papermill -p` fails the chapter at once."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    notebooks = sorted((root / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) >= 8
+    for nb in notebooks:
+        cells = [c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
+        params = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
+        declared = [n.targets[0].id for n in ast.parse("".join(params["source"])).body if isinstance(n, ast.Assign)]
+        first = next(c for c in cells[cells.index(params) + 1:]
+                     if "injected-parameters" not in c["metadata"].get("tags", []))
+        source = "".join(first["source"])
+        calls = [n for n in ast.walk(ast.parse(source.replace("%matplotlib inline", "")))
+                 if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "check_notebook_parameters"]
+        assert calls, f"{nb.name}: its setup cell does not call check_notebook_parameters"
+        assert sorted(ast.literal_eval(calls[0].args[1])) == sorted(declared), f"{nb.name}: checked names differ from its parameters"

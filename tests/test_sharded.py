@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from sigma_lib.cli import main
-from sigma_lib.noise import bootstrap_index_sets, tracks_over_index_sets
-from sigma_lib.observed import select_observed_indices
-from sigma_lib.sharded import list_shards, sharded_partial, sharded_tracks, tracks_from_partial, tree_sum
+from sigma_lib.apps.cli import main
+from sigma_lib.maths.noise import bootstrap_index_sets, tracks_over_index_sets
+from sigma_lib.maths.observed import select_observed_indices
+from sigma_lib.apps.sharded import list_shards, sharded_partial, sharded_tracks, tracks_from_partial, tree_sum
 
 SIZES = (250, 170, 300, 80)
 D = 16
@@ -35,7 +35,7 @@ def _sets(N, m=300, n_draws=6, seed=0):
 
 @pytest.fixture(scope="module")
 def cluster():
-    from sigma_lib.sharded import local_cluster
+    from sigma_lib.apps.sharded import local_cluster
 
     client = local_cluster(n_workers=2, threads_per_worker=1, processes=True)
     yield client
@@ -132,7 +132,7 @@ def test_cli_dask_gives_the_local_table(tmp_path, capsys):
 def test_text_shards_are_embedded_where_the_shard_is_computed(tmp_path, monkeypatch):
     from sigma_fakes import HashEncoder
 
-    import sigma_lib.sharded as sharded
+    import sigma_lib.apps.sharded as sharded
 
     monkeypatch.setitem(sharded._ENCODERS, (None, "cpu"), HashEncoder(dim=8))
     rng = np.random.default_rng(5)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sigma_lib import run_report as rr
-from sigma_lib.signals import bootstrap_sd, first_exit, rankme, vendi_score
+from sigma_lib.report import run_report as rr
+from sigma_lib.maths.signals import bootstrap_sd, first_exit, rankme, vendi_score
 
 
 def test_vendi_dual_equals_the_n_by_n_kernel_route(rng):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sigma_lib import distinct_n, hashed_ngram_hhi, least_squares_slope, run_summary, spearman
-from sigma_lib.surface import default_tokenize
+from sigma_lib.maths.surface import default_tokenize
 
 
 def test_run_summary_table1():

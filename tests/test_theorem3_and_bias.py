@@ -111,7 +111,7 @@ def test_in_sample_sigma_xi_is_biased_low_and_the_corrections_are_not():
     """Issue 14's first finding, reproduced: for Gaussian columns the in-sample variance of xi has
     expectation 2d (m-d)/(m+2) m/(m-1), not 2d; the rescaled estimate is unbiased; leave-one-out
     over-estimates."""
-    from sigma_lib.theorem3 import estimate_sigma_xi, in_sample_variance_factor
+    from sigma_lib.maths.theorem3 import estimate_sigma_xi, in_sample_variance_factor
 
     rng = np.random.default_rng(7)
     d, m, reps = 16, 64, 300

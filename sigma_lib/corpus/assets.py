@@ -8,22 +8,14 @@ versions, parameters and the SHA-256 of every other file).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
-from ..io import atomic_write_text
+from ..common.io import atomic_write_text
+from ..common.records import read_jsonl, sha256_file
 
 TECH_DIR = Path(__file__).resolve().parent.parent / "data" / "tech"
 MANIFEST = "manifest.json"
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def asset_files(directory: str | Path = TECH_DIR) -> list[str]:
@@ -75,26 +67,6 @@ def verify_assets(directory: str | Path = TECH_DIR) -> dict:
     if problems:
         raise ValueError(f"TECH assets in {directory} do not match their manifest:\n  " + "\n  ".join(problems))
     return manifest
-
-
-def read_jsonl(path: str | Path) -> list[dict]:
-    """Read a JSON-lines file; a clear error names the line of a corrupt record."""
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}, line {n}: not valid JSON ({exc})") from None
-    return rows
-
-
-def write_jsonl(rows: list[dict], path: str | Path) -> Path:
-    """Write rows as JSON lines (UTF-8, keys in a fixed order), atomically."""
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    return atomic_write_text(path, text)
 
 
 def load_contexts(directory: str | Path = TECH_DIR, split: str = "train") -> list[dict]:

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..io import atomic_write_text
-from .assets import TECH_DIR, asset_files, sha256_file, write_jsonl, write_manifest
+from ..common.io import atomic_write_text
+from ..common.records import sha256_file, write_jsonl
+from .assets import TECH_DIR, asset_files, write_manifest
 from .bpe import train_bpe
 from .dedup import content_hash, deduplicate
 from .filters import is_english, is_prose_paragraph, passes_quality

@@ -4,7 +4,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from .assets import TECH_DIR, read_jsonl
+from ..common.records import read_jsonl
+from .assets import TECH_DIR
 
 BUCKETS = ("Creative", "Divergent", "Analogy/ELI5", "What-if", "Neutral")
 

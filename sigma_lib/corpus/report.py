@@ -5,16 +5,13 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from ..params import require_int, resolve_profile
+from ..common import profiles
+from ..common.params import require_int, resolve_profile
 from .assets import TECH_DIR, load_contexts, load_manifest
 from .prompts import BUCKETS, load_prompt_bank
 
-#: The corpus chapter's parameter sets. Both only verify the frozen snapshot unless
-#: ``mode="rebuild"`` (then the pipeline runs on the installed Debian packages, ~3 minutes).
-CORPUS_PROFILES = {
-    "test": dict(mode="verify", n_contexts=1200, n_heldout=200, stride=64, seed=0, examples_per_source=1),
-    "default": dict(mode="verify", n_contexts=1200, n_heldout=200, stride=64, seed=0, examples_per_source=2),
-}
+#: The corpus chapter's parameter sets (:data:`sigma_lib.common.profiles.CORPUS`).
+CORPUS_PROFILES = profiles.CORPUS
 
 
 def corpus_parameters(profile: str = "default", **overrides) -> dict:

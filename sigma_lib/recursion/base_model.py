@@ -25,7 +25,8 @@ from pathlib import Path
 
 import torch
 
-from ..corpus.assets import TECH_DIR, sha256_file
+from ..common.records import sha256_file
+from ..corpus.assets import TECH_DIR
 from .data import encode_blocks
 from .seeds import derive_seed
 from .training import params_hash, train_causal_lm
@@ -76,7 +77,7 @@ def _write_verified_folder(final: Path, fill, info: dict) -> Path:
     """Write a model folder atomically: ``fill(tmp)`` writes the files, then ``theta0.json``
     records ``info`` and the SHA-256 of every file, and the folder is renamed into place.
     A folder that another process finished first is kept."""
-    from ..folders import atomic_replace_dir
+    from ..common.io import atomic_replace_dir
 
     def write(tmp: Path) -> None:
         fill(tmp)
@@ -207,7 +208,7 @@ def build_base_model(cfg, contexts: list[str], cache_dir: str | Path, progress: 
     """
     name = cfg.base_model
     if Path(cache_dir).is_dir():
-        from ..folders import remove_partials
+        from ..common.io import remove_partials
 
         remove_partials(cache_dir, "theta0-*.partial-*")  # a theta_0 write killed midway
     if is_packaged(name):

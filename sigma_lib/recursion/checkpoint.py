@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..corpus.assets import sha256_file, write_jsonl, read_jsonl
+from ..common.records import read_jsonl, sha256_file, write_jsonl
 
 DONE = "done.json"
 

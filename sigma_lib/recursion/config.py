@@ -22,8 +22,9 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from ..params import resolve_profile
-from ..tracks import DEFAULT_EPS
+from ..common import profiles
+from ..common.params import resolve_profile
+from ..maths.tracks import DEFAULT_EPS
 
 SETTINGS = ("S1", "S2", "fresh")
 PAPER_SETTINGS = ("S1", "S2")
@@ -106,22 +107,8 @@ class RunConfig:
         return d
 
 
-PROFILES: dict[str, dict] = {
-    "smoke": dict(profile="smoke", generations=2, base_model="gpt-tiny", n_contexts=32, n_heldout=16,
-                  responses_per_prompt=3, continuation_tokens=16, response_tokens=8, epochs=1, base_epochs=2,
-                  lr=1e-3, m=400, n_draws=10, reseed_baseline=True, threads=1),
-    "default": dict(profile="default", generations=4, base_model="gpt-small", responses_per_prompt=4,
-                    continuation_tokens=64, response_tokens=64, epochs=5, base_epochs=10, lr=5e-5, m=512,
-                    sample_batch_size=256, embed_batch_size=128),
-    "real-cpu": dict(profile="real-cpu", settings=("S1", "S2", "fresh"), generations=5, base_model="smollm2-135m",
-                     precision="bf16", n_contexts=256, n_heldout=100, responses_per_prompt=3, continuation_tokens=64,
-                     response_tokens=32, epochs=2, lr=1e-4, m=448, sample_batch_size=128, embed_batch_size=128,
-                     keep_checkpoints="last", suppress_special_tokens=True),
-    "paper": dict(profile="paper", generations=50, base_model="smollm2-135m", device="cuda", precision="bf16",
-                  responses_per_prompt=4, continuation_tokens=64, response_tokens=256, epochs=5, lr=5e-5,
-                  m=512, keep_checkpoints="last", sample_batch_size=512, embed_batch_size=512, threads=8,
-                  suppress_special_tokens=True),
-}
+#: The run profiles (:data:`sigma_lib.common.profiles.RECURSION`).
+PROFILES: dict[str, dict] = profiles.RECURSION
 
 # Where the real-cpu profile departs from the paper's protocol (App. C.3): the parameter, the
 # paper's value (as printed), and why; the book shows each beside the run's own value (its manifest).
@@ -144,8 +131,6 @@ REAL_CPU_CUTS = [
 ]
 
 
-PROFILES["test"] = PROFILES["smoke"]  # every chapter's small profile is called "test" too (make notebooks-test)
-
 
 def run_config(profile: str = "default", **overrides) -> RunConfig:
     """A profile's :class:`RunConfig` with non-``None`` overrides, validated before any work starts.
@@ -154,11 +139,11 @@ def run_config(profile: str = "default", **overrides) -> RunConfig:
     than S1/S2, a fraction outside [0, 1], a non-positive size, ``top_p`` outside (0, 1], etc.
     """
     base = {f.name: f.default for f in dataclasses.fields(RunConfig)}
-    profiles = {name: {**base, **p} for name, p in PROFILES.items()}
+    tables = {name: {**base, **p} for name, p in PROFILES.items()}
     if isinstance(overrides.get("settings"), str):
         overrides["settings"] = {"both": PAPER_SETTINGS, "all": SETTINGS}.get(
             overrides["settings"], tuple(x.strip() for x in overrides["settings"].split(",")))
-    params = resolve_profile(profiles, profile, overrides, "recursion")
+    params = resolve_profile(tables, profile, overrides, "recursion")
     params["settings"] = tuple(params["settings"])
     cfg = RunConfig(**params)
     validate(cfg)

@@ -30,13 +30,23 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from .._version import __version__ as sigma_version
+from ..common.io import (
+    atomic_replace_dir,
+    atomic_write_text,
+    remove_partials,
+    write_csv,
+)
 from ..corpus.assets import TECH_DIR, load_contexts, verify_assets
 from ..corpus.prompts import load_prompt_bank
-from ..folders import atomic_replace_dir, remove_partials
-from ..io import atomic_write_text, write_csv
-from ..trackers import GenerationTracker
 from .base_model import build_base_model, load_pretrained
-from .checkpoint import GenerationWriter, generation_dir, is_done, load_embeddings, read_done, remove_model
+from .checkpoint import (
+    GenerationWriter,
+    generation_dir,
+    is_done,
+    load_embeddings,
+    read_done,
+    remove_model,
+)
 from .config import RunConfig, setting_spec
 from .data import encode_blocks, mixture_indices
 from .embedding import embed_texts, load_encoder
@@ -44,6 +54,7 @@ from .measures import baseline_monitor, bucket_metrics, surface_metrics, track_m
 from .precision import inference_copy, relative_distance, squared_norm
 from .sampling import sample, truncate_at_eos
 from .seeds import derive_seed, generator
+from .trackers import GenerationTracker
 from .training import nll_with_error, params_hash, train_causal_lm
 
 TABLES = ("generations", "buckets", "noise")

@@ -12,8 +12,8 @@ import json
 import shutil
 from pathlib import Path
 
-from ..corpus.assets import sha256_file
-from ..folders import atomic_replace_dir
+from ..common.io import atomic_replace_dir
+from ..common.records import sha256_file
 from .checkpoint import is_done, read_done
 
 CHECKSUMS = "checksums.json"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..algorithm1 import algorithm1
-from ..monitor import SigmaMonitor
-from ..surface import distinct_n, hashed_ngram_hhi
+from ..maths.algorithm1 import algorithm1
+from ..maths.monitor import SigmaMonitor
+from ..maths.surface import distinct_n, hashed_ngram_hhi
 
 HHI_N, HHI_BUCKETS = 4, 2**20
 

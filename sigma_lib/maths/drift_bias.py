@@ -14,18 +14,15 @@ from typing import Sequence
 
 import numpy as np
 
+from ..common import profiles
+from ..common.params import require_int, resolve_profile
 from .gram import unit_normalize
-from .params import require_int, resolve_profile
 from .simulation import anisotropic_spectrum, draw_columns
 from .tracks import DEFAULT_EPS, track2_u_lln_cov
 
-#: ``test`` runs in about a second (nbval); ``default`` is the book's, at the book run's sizes.
-DRIFT_BIAS_PROFILES = {
-    "test": dict(d=16, m=64, base_kappa=10.0, kappas=[10.0, 100.0, 1000.0], reps=20, reference_n=20_000,
-                 eps=DEFAULT_EPS, seed=0),
-    "default": dict(d=384, m=512, base_kappa=10.0, kappas=[10.0, 100.0, 1000.0], reps=30, reference_n=100_000,
-                    eps=DEFAULT_EPS, seed=0),
-}
+#: ``test`` runs in about a second (nbval); ``default`` is the book's, at the book run's sizes
+#: (:data:`sigma_lib.common.profiles.DRIFT_BIAS`), ``eps`` = DEFAULT_EPS.
+DRIFT_BIAS_PROFILES = {name: {**p, "eps": DEFAULT_EPS} for name, p in profiles.DRIFT_BIAS.items()}
 
 
 def drift_bias_parameters(profile: str = "default", **overrides) -> dict:

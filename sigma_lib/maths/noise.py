@@ -57,7 +57,7 @@ def tracks_over_index_sets(chunks, index_sets, N: int | None = None, eps: float 
     """Both tracks on each index set (one streaming pass over ``chunks``).
 
     Each index set holds distinct, non-negative integer row indices, sorted ascending (checked by
-    :func:`sigma_lib.algorithm1.observed_grams`); ``eps`` must be finite and ``> 0``.
+    :func:`sigma_lib.maths.algorithm1.observed_grams`); ``eps`` must be finite and ``> 0``.
     """
     eps = check_eps(eps)
     grams, n = observed_grams(chunks, index_sets, N)

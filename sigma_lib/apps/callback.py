@@ -2,13 +2,13 @@
 
 At each checkpoint the model answers a fixed prompt bank (``k`` responses per prompt, the same
 per-response seeds every time), the frozen encoder embeds the answers, and a
-:class:`~sigma_lib.monitor.SigmaMonitor` returns Track I/II, their drift against the first
+:class:`~sigma_lib.maths.monitor.SigmaMonitor` returns Track I/II, their drift against the first
 checkpoint and its noise band. A warning is issued when Track II's drift falls more than
 ``warn_at`` noise standard deviations below zero.
 
 The response slots (prompt ``i``, response ``j``) are cut into blocks of ``batch_size`` slots;
 each block is sampled in one batch and embedded in one call, and contributes the partial
-observed Grams of its rows (:func:`sigma_lib.sharded.partial_grams`). Under
+observed Grams of its rows (:func:`sigma_lib.apps.sharded.partial_grams`). Under
 ``torch.distributed`` (DDP, FSDP with a gathered model, ``accelerate launch``, ``torchrun``)
 every rank samples and embeds a contiguous share of the blocks, the partial Grams are summed
 with one ``all_reduce``, and every rank holds the same record; only rank 0 warns, and the
@@ -19,7 +19,7 @@ and eight give the same numbers (to float64 round-off of the final sum).
 :func:`add_sigma_callback` attaches the probe to a ``transformers.Trainer`` so that the
 ``sigma/*`` entries go through ``Trainer.log``: into ``trainer.state.log_history`` and to every
 ``report_to`` integration (TensorBoard, W&B, MLflow, ...), at the Trainer's global step.
-:mod:`sigma_lib.lightning` does the same for PyTorch Lightning.
+:mod:`sigma_lib.apps.lightning` does the same for PyTorch Lightning.
 """
 from __future__ import annotations
 
@@ -28,9 +28,8 @@ import warnings
 
 import numpy as np
 
-from .monitor import CheckpointRecord, SigmaMonitor
+from ..maths.monitor import CheckpointRecord, SigmaMonitor
 from .sharded import Partial, partial_grams, tracks_from_partial
-from .validation import check_block_sizes
 
 logger = logging.getLogger(__name__)
 
@@ -129,9 +128,9 @@ class SigmaProbe:
         Under ``torch.distributed`` every rank must call it (it ends in a collective), with the
         same model weights; each samples its share of the blocks and all get the same record.
         """
-        from .recursion.embedding import embed_texts, load_encoder
-        from .recursion.sampling import sample, truncate_at_eos
-        from .recursion.seeds import derive_seed
+        from ..recursion.embedding import embed_texts, load_encoder
+        from ..recursion.sampling import sample, truncate_at_eos
+        from ..recursion.seeds import derive_seed
 
         device = self.device or str(next(model.parameters()).device)
         if self._encoder is None:

@@ -27,14 +27,21 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .io import atomic_write_bytes, atomic_write_files, check_writable, csv_text
-from .monitor import monitor_step
-from .noise import TrackDraws, bootstrap_index_sets
-from .observed import select_observed_indices
-from .sharded import _jsonl_is_embeddings, list_shards, local_cluster, partial_grams, sharded_partial, tracks_from_partial
-from .surface import distinct_n, hashed_ngram_hhi
-from .texts import TEXT_SUFFIXES, read_texts
-from .tracks import DEFAULT_EPS
+from ..common.io import atomic_write_bytes, atomic_write_files, check_writable, csv_text
+from ..common.texts import TEXT_SUFFIXES, read_texts
+from ..maths.monitor import monitor_step
+from ..maths.noise import TrackDraws, bootstrap_index_sets
+from ..maths.observed import select_observed_indices
+from ..maths.surface import distinct_n, hashed_ngram_hhi
+from ..maths.tracks import DEFAULT_EPS
+from .sharded import (
+    _jsonl_is_embeddings,
+    list_shards,
+    local_cluster,
+    partial_grams,
+    sharded_partial,
+    tracks_from_partial,
+)
 
 
 class UsageError(ValueError):
@@ -43,7 +50,7 @@ class UsageError(ValueError):
 
 # -- embed ------------------------------------------------------------------------------------
 def embed_command(a) -> None:
-    from .recursion.embedding import embed_texts, load_encoder
+    from ..recursion.embedding import embed_texts, load_encoder
 
     out = check_writable(a.output, "embed -o")
     if out.suffix != ".npy":
@@ -124,10 +131,10 @@ def checkpoint_draws(path: str, a, encoder_box: list, scheduler=None) -> tuple[T
 
     Texts given locally are read and embedded here (and kept for the surface proxies); every
     other input, and texts when ``scheduler`` is a Dask cluster, goes through the shard map of
-    :mod:`sigma_lib.sharded` (``.npy`` files cut into ``--chunk-size`` row ranges).
+    :mod:`sigma_lib.apps.sharded` (``.npy`` files cut into ``--chunk-size`` row ranges).
     """
     if scheduler is None and _is_text_input(path, a.embedding_field):
-        from .recursion.embedding import embed_texts, load_encoder
+        from ..recursion.embedding import embed_texts, load_encoder
 
         texts = read_texts(path, a.field, a.allow_empty)
         if not encoder_box:

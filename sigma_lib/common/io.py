@@ -1,16 +1,20 @@
-"""Atomic file writes: a reader never sees half a file, a killed process leaves the old one.
+"""Atomic writes of files and folders: a reader never sees half of either, a killed process leaves the old one.
 
 Each writer writes to a temporary file in the target's folder, flushes it to disk, then
 ``os.replace``-s it over the target (atomic on POSIX within one file system).
 :func:`atomic_write_files` writes several files all or nothing (a table is not left behind when
 its plot fails), and :func:`check_writable` lets a command refuse a bad output path before it
-spends any time computing.
+spends any time computing. :func:`atomic_replace_dir` does the same for a whole folder (written
+as a sibling ``<name>.partial-<pid>``, then renamed), and :func:`remove_partials` cleans the
+leftovers of killed processes.
 """
 from __future__ import annotations
 
 import csv
 import io
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -153,3 +157,53 @@ def write_csv(rows: Iterable[Mapping], path: str | os.PathLike) -> Path:
     if not rows:
         raise ValueError(f"no rows to write to {path}")
     return atomic_write_text(path, csv_text(rows))
+
+def atomic_replace_dir(final: str | os.PathLike, fill, keep_existing: bool = False) -> Path:
+    """Create the folder ``final`` atomically: ``fill(tmp)`` writes its files into a temporary
+    sibling folder, which is then renamed to ``final``; returns ``final``.
+
+    If ``fill`` raises, the temporary folder is removed; if the process is killed, it is left as
+    ``<name>.partial-<pid>`` for :func:`remove_partials`. With ``keep_existing`` an existing
+    ``final`` (another process finished first) is kept and the new copy dropped; otherwise it is
+    replaced.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(final.name + f".partial-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        fill(tmp)
+        if final.exists():
+            if keep_existing:
+                shutil.rmtree(tmp)
+                return final
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def remove_partials(folder: str | os.PathLike, pattern: str = "*.partial-*") -> list[Path]:
+    """Remove the leftovers of interrupted :func:`atomic_replace_dir` calls whose process is no
+    longer running (another live process's temporary folder is left alone); returns what was removed."""
+    removed = []
+    for path in Path(folder).glob(pattern):
+        m = re.search(r"\.partial-(\d+)$", path.name)
+        if m and int(m.group(1)) != os.getpid() and _alive(int(m.group(1))):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -5,7 +5,7 @@
 (3.11) 95 % (or ``1 - alpha``) interval for ``log det G`` around the plug-in (3.13).
 (3.14) Rule of thumb: choose ``m >= (z sigma_xi / eps)^2`` for half-width ``eps``.
 
-**Finding** (see :mod:`sigma_lib.bias_correction`): at the paper's sizes the plug-in is biased
+**Finding** (see :mod:`sigma_lib.maths.bias_correction`): at the paper's sizes the plug-in is biased
 by ``~ d(d+1)/2 (1/m - 1/N)`` and this interval almost never covers the truth.
 """
 from __future__ import annotations

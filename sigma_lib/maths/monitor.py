@@ -2,7 +2,7 @@
 
 This is Algorithm 1 run over a training run: the observed index set is fixed when the monitor is
 made, the first checkpoint is the baseline ``t0``, and each later checkpoint gets its drift
-(3.21) and a noise band from re-drawn index sets (see :mod:`sigma_lib.noise`). Each checkpoint
+(3.21) and a noise band from re-drawn index sets (see :mod:`sigma_lib.maths.noise`). Each checkpoint
 may be an array or an iterator of chunks, so ``N`` may exceed memory.
 """
 from __future__ import annotations

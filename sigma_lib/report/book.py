@@ -27,9 +27,9 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .io import write_csv
+from ..common.io import write_csv
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Where ``make book`` puts the executed notebooks that the book renders; download links are
 #: relative to it.
 RENDERED_FROM = REPO_ROOT / "book" / "generated"
@@ -297,12 +297,12 @@ class RunView:
 
 
 def recursion_run(profile: str, recursion_dir: str | os.PathLike | None = None) -> RunView:
-    """Verify the finished recursion run of ``profile`` (:func:`sigma_lib.run_report.require_run`;
+    """Verify the finished recursion run of ``profile`` (:func:`sigma_lib.report.run_report.require_run`;
     a chapter never starts the engine) and read its generations table; the shared setup of the
     metric, appendix and results chapters."""
-    from . import run_report as rr
-
     import json
+
+    from . import run_report as rr
 
     run_dir = rr.require_run(rr.run_dir_for(profile, recursion_dir))
     return RunView(run_dir=run_dir, rows=rr.load_table(run_dir, "generations"), paper=rr.paper_reported(),

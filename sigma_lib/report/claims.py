@@ -63,9 +63,9 @@ def ensure_theory_tables(profile: str, theorems_dir: str | Path) -> Path:
     The theorem chapter writes them (``notebooks/theorems.ipynb``); when it has not run yet, the same
     studies are run here with the profile's parameters and seeds, so the numbers are the chapter's.
     """
-    from . import drift_bias
-    from . import simulation as sim
-    from .io import write_csv
+    from ..common.io import write_csv
+    from ..maths import drift_bias
+    from ..maths import simulation as sim
 
     d = Path(theorems_dir)
     if all((d / f"{name}.csv").is_file() for name in THEORY_TABLES):
@@ -232,9 +232,9 @@ def spearman_permutation(x, y) -> tuple[float, float]:
 
 def surface_bands(run_path: str | Path, n_boot: int = 30, seed: int = 0) -> dict:
     """Bootstrap standard deviations (over responses of generation 0) of distinct-2 and HHI."""
-    from .recursion.checkpoint import generation_dir, load_texts
-    from .signals import bootstrap_sd
-    from .surface import distinct_n, hashed_ngram_hhi
+    from ..maths.signals import bootstrap_sd
+    from ..maths.surface import distinct_n, hashed_ngram_hhi
+    from ..recursion.checkpoint import generation_dir, load_texts
 
     texts = [r["text"] for r in load_texts(generation_dir(run_path, "base", 0))]
     return {"distinct_2": bootstrap_sd(texts, distinct_n, n_boot, seed),
@@ -247,10 +247,10 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
 
     ``gen_rows``: the run's generations table (stored or recomputed); ``run_path``: its folder, for
     the bootstrap bands of the surface proxies (skipped when ``None``); ``bucket_rows``: its App. C.6
-    table with ``reseed_noise_U`` (:func:`sigma_lib.run_report.bucket_table`); ``where``: per claim
+    table with ``reseed_noise_U`` (:func:`sigma_lib.report.run_report.bucket_table`); ``where``: per claim
     id, a Markdown link to the figure or table that shows it.
     """
-    from .signals import first_exit
+    from ..maths.signals import first_exit
 
     where = dict(where or {})
     by = _by_setting(gen_rows)

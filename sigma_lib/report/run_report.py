@@ -12,13 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .recursion.checkpoint import generation_dir, load_embeddings, load_texts
-from .recursion.measures import bucket_metrics
-from .run_summary import run_summary
-from .signals import bootstrap_sd, first_exit, rankme, vendi_score
-from .surface import distinct_n, spearman
+from ..common.profiles import OUTPUT_FOLDERS
+from ..maths.run_summary import run_summary
+from ..maths.signals import bootstrap_sd, first_exit, rankme, vendi_score
+from ..maths.surface import distinct_n, spearman
+from ..recursion.checkpoint import generation_dir, load_embeddings, load_texts
+from ..recursion.measures import bucket_metrics
 
-PAPER_FILE = Path(__file__).resolve().parent / "data" / "paper_reported.json"
+PAPER_FILE = Path(__file__).resolve().parent.parent / "data" / "paper_reported.json"
 
 
 def paper_reported() -> dict:
@@ -207,7 +208,7 @@ def beyond_signals(run_dir: str | Path, n_draws: int = 30, seed: int = 0) -> tup
 
 def repository_outputs() -> Path:
     """``outputs/`` of the repository checkout this library runs from (else of the working directory)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     return (root if (root / "notebooks").is_dir() else Path.cwd()) / "outputs"
 
 
@@ -216,9 +217,9 @@ def run_dir_for(profile: str, recursion_dir: str | Path | None = None) -> Path:
     notebook writes for this profile (``outputs/default/recursion`` for the book,
     ``outputs/nbval/recursion`` for the test profile)."""
     if recursion_dir is None:
-        if profile not in ("test", "smoke", "default"):
-            raise ValueError(f"profile must be 'test' or 'default' (or pass recursion_dir), got {profile!r}")
-        recursion_dir = repository_outputs() / ("default" if profile == "default" else "nbval") / "recursion"
+        if profile not in OUTPUT_FOLDERS:
+            raise ValueError(f"profile must be one of {sorted(OUTPUT_FOLDERS)} (or pass recursion_dir), got {profile!r}")
+        recursion_dir = repository_outputs() / OUTPUT_FOLDERS[profile] / "recursion"
     return Path(recursion_dir) / "run"
 
 
@@ -229,7 +230,7 @@ def require_run(run_dir: str | Path) -> Path:
     Raises ``FileNotFoundError`` saying which notebook makes the run when it is missing or
     unfinished, ``ValueError`` naming a corrupt file.
     """
-    from .recursion.checkpoint import read_done
+    from ..recursion.checkpoint import read_done
 
     run_dir = Path(run_dir)
     manifest = run_dir / "manifest.json"
@@ -279,7 +280,7 @@ def paper_claims(ours: list[dict], gen_rows: list[dict]) -> list[dict]:
 
 
 # -- committed runs (runs/<name>/) ------------------------------------------------------------
-COMMITTED_ROOT = Path(__file__).resolve().parent.parent / "runs"
+COMMITTED_ROOT = Path(__file__).resolve().parents[2] / "runs"
 NOT_RECOMPUTABLE = ("heldout_nll", "heldout_nll_se", "weight_distance", "weight_step", "train_final_loss",
                     "train_tokens", "n_real_blocks", "n_synthetic_blocks", "start_params", "end_params")
 
@@ -290,7 +291,7 @@ def committed_run(name_or_path: str | Path) -> Path | None:
     A run that is absent is simply not shown; one that is present but corrupt raises ``ValueError``
     naming the file (:func:`sigma_lib.recursion.export.verify_committed_run`).
     """
-    from .recursion.export import CHECKSUMS, verify_committed_run
+    from ..recursion.export import CHECKSUMS, verify_committed_run
 
     path = Path(name_or_path)
     if not path.is_absolute() and not path.exists():
@@ -309,7 +310,7 @@ def recompute_generations(run_path: str | Path) -> list[dict]:
     that need the model weights (``NOT_RECOMPUTABLE``: held-out NLL, weight distance, training
     loss...) are read from each generation's recorded metrics.
     """
-    from .recursion.measures import baseline_monitor, surface_metrics, track_metrics
+    from ..recursion.measures import baseline_monitor, surface_metrics, track_metrics
 
     run_path = Path(run_path)
     cfg = json.loads((run_path / "manifest.json").read_text())["config"]

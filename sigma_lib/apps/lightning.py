@@ -9,7 +9,7 @@ loss). Values go through ``pl_module.log_dict(on_step=True)``, so every logger a
 every ``log_every_n_steps`` batches (and repeats a step value at every later write), so the
 callback writes a measurement that falls between two such writes itself (through the same
 loggers, at the same step) and keeps each value to its own step. Under DDP every rank
-measures its share of the prompt bank (see :mod:`sigma_lib.callback`); Lightning's loggers write
+measures its share of the prompt bank (see :mod:`sigma_lib.apps.callback`); Lightning's loggers write
 on rank 0 only.
 """
 from __future__ import annotations

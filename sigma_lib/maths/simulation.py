@@ -16,6 +16,8 @@ from typing import Iterable, Sequence
 import numpy as np
 from tqdm import tqdm
 
+from ..common import profiles
+from ..common.params import require_int, resolve_profile
 from .bias_correction import (
     bias_corrected_estimate,
     bias_corrected_interval,
@@ -24,10 +26,13 @@ from .bias_correction import (
 )
 from .gram import unit_normalize
 from .logdet import logdet, regularized_logdet
-from .theorem1 import overestimation_ratio_asymptotic, overestimation_ratio_measured, theorem1_bounds
+from .theorem1 import (
+    overestimation_ratio_asymptotic,
+    overestimation_ratio_measured,
+    theorem1_bounds,
+)
 from .theorem2 import plugin_estimate, size_invariant_logdet
 from .theorem3 import estimate_sigma_xi, required_block_size, theorem3_interval, z_value
-from .params import require_int, resolve_profile
 from .tracks import DEFAULT_EPS, track1_envelope, track2_u_lln_cov
 
 KINDS = ("gaussian", "unit_gaussian", "student_t")
@@ -226,7 +231,7 @@ def sample_size_rule_study(half_widths: Sequence[float] = (2.0, 1.0, 0.5), d: in
     """The rule (3.14): choose ``m`` for a target half-width, then measure what is achieved.
 
     ``sigma_xi`` comes from a pilot block of ``pilot`` Gaussian columns; ``m`` from
-    :func:`~sigma_lib.theorem3.required_block_size`; ``N = N_factor * m``. The achieved
+    :func:`~sigma_lib.maths.theorem3.required_block_size`; ``N = N_factor * m``. The achieved
     half-width is the 95th percentile of ``|log det G - estimate|`` over ``reps`` draws, for the
     paper's plug-in and for the bias-corrected estimator.
     """
@@ -296,28 +301,8 @@ def track2_convergence(ms: Sequence[int] = (96, 128, 256, 512, 1024, 4096, 16384
     return rows
 
 
-#: Parameter sets of the theorem chapter. ``test`` runs in seconds (nbval); ``default`` is the
-#: book's (<= 3 minutes on 2 cores).
-THEOREM_PROFILES: dict[str, dict] = {
-    "test": dict(
-        seed=0, theorem1_d=8, theorem1_reps=20, anisotropies=[1, 10, 100], ratio_reps=3,
-        scaling_d=16, scaling_Ns=[64, 256, 1024, 4096], scaling_reps=5,
-        coverage_grid=[(16, 256, 4096), (64, 512, 4096)], coverage_reps=20,
-        half_widths=[2.0, 1.0], sample_size_d=32, sample_size_reps=10,
-        track_d=32, track_ms=[64, 256, 1024], track_reps=5, track_reference_n=50_000,
-        beyond_grid=[(32, 256, 2048)], beyond_reps=20, eps=DEFAULT_EPS,
-    ),
-    "default": dict(
-        seed=0, theorem1_d=16, theorem1_reps=200, anisotropies=[1, 10, 100, 1000], ratio_reps=20,
-        scaling_d=64, scaling_Ns=[128, 256, 512, 1024, 2048, 4096, 8192, 16384], scaling_reps=30,
-        coverage_grid=[(16, 256, 4096), (64, 512, 4096), (384, 512, 4096),
-                       (384, 512, 8192), (384, 1024, 8192), (384, 2048, 8192)],
-        coverage_reps=200,
-        half_widths=[2.0, 1.0, 0.5, 0.25], sample_size_d=64, sample_size_reps=40,
-        track_d=64, track_ms=[96, 128, 256, 512, 1024, 4096, 16384], track_reps=20, track_reference_n=400_000,
-        beyond_grid=[(64, 512, 4096), (384, 1024, 8192)], beyond_reps=100, eps=DEFAULT_EPS,
-    ),
-}
+#: Parameter sets of the theorem chapter (:data:`sigma_lib.common.profiles.THEOREMS`), ``eps`` = DEFAULT_EPS.
+THEOREM_PROFILES: dict[str, dict] = {name: {**p, "eps": DEFAULT_EPS} for name, p in profiles.THEOREMS.items()}
 
 
 def theorem_parameters(profile: str = "default", **overrides) -> dict:

@@ -14,7 +14,14 @@ import numpy as np
 
 from .gram import unit_normalize
 from .tracks import DEFAULT_EPS, _gamma_kf, _u_lln_cov, tail_energy_budget
-from .validation import as_embeddings, as_gram, as_index_set, check_block_sizes, check_eps, check_index_range
+from .validation import (
+    as_embeddings,
+    as_gram,
+    as_index_set,
+    check_block_sizes,
+    check_eps,
+    check_index_range,
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,7 @@ def sigma_ub_from_gram(G_m, N: int, m: int, eps: float = DEFAULT_EPS) -> SigmaUB
     """Both tracks from an observed Gram ``G_m`` of unit-norm embeddings (steps 4-5 of Algorithm 1).
 
     ``G_m`` must be real, symmetric and positive semi-definite, ``m <= N`` positive integers and
-    ``eps > 0``; anything else raises ``ValueError`` (see :func:`sigma_lib.tracks.track1_gamma_kf`).
+    ``eps > 0``; anything else raises ``ValueError`` (see :func:`sigma_lib.maths.tracks.track1_gamma_kf`).
     """
     eps = check_eps(eps)
     tail_energy_budget(N, m)
@@ -69,7 +76,7 @@ def observed_grams(
     Streams ``chunks`` of row embeddings (shape ``(n_i, d)``) once; memory is ``O(len(index_sets)
     d^2)`` whatever the total ``N``. Each index set must hold distinct, non-negative integer
     indices into the concatenated rows, sorted ascending (see
-    :func:`sigma_lib.validation.as_index_set`; a negative index is refused, never wrapped or
+    :func:`sigma_lib.maths.validation.as_index_set`; a negative index is refused, never wrapped or
     skipped).
 
     Returns
@@ -111,7 +118,7 @@ def algorithm1(embeddings, observed, eps: float = DEFAULT_EPS, require_m_above_d
     embeddings : array (N, d)
         All ``N`` response embeddings of the checkpoint, rows in the run's fixed order.
     observed : int array (m,)
-        The run's fixed observed index set (see :func:`sigma_lib.observed.select_observed_indices`):
+        The run's fixed observed index set (see :func:`sigma_lib.maths.observed.select_observed_indices`):
         distinct integers in ``[0, N)``, in any order. Negative, out-of-range, duplicate or
         non-whole indices and boolean masks are refused (``ValueError`` / ``TypeError``), never
         wrapped, truncated or dropped.

@@ -53,7 +53,7 @@ def regularized_logdet(A, eps: float) -> float:
         If ``A`` is complex (the imaginary part is never dropped) or not numeric.
     ValueError
         If ``eps <= 0``, ``A`` is not square, not symmetric, holds NaN/Inf, or is not PSD up to
-        round-off (see :func:`sigma_lib.validation.check_psd`): ``L_eps`` of an indefinite
+        round-off (see :func:`sigma_lib.maths.validation.check_psd`): ``L_eps`` of an indefinite
         matrix is not the log-volume of anything, even when ``A + eps I`` happens to factor.
     """
     eps = check_eps(eps)

@@ -21,18 +21,18 @@ Slurm, PBS, SGE or LSF, the schedulers of the clusters where such corpora are ke
 from __future__ import annotations
 
 import glob
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from .algorithm1 import sigma_ub_from_gram
-from .gram import unit_normalize
-from .noise import TrackDraws
-from .texts import _decoded_lines, iter_texts
-from .tracks import DEFAULT_EPS
+from ..common.records import decoded_lines, iter_jsonl
+from ..common.texts import iter_texts
+from ..maths.algorithm1 import sigma_ub_from_gram
+from ..maths.gram import unit_normalize
+from ..maths.noise import TrackDraws
+from ..maths.tracks import DEFAULT_EPS
 
 EMBEDDING_SUFFIXES = (".npy",)
 TABLE_SUFFIXES = (".jsonl", ".parquet", ".txt")
@@ -117,18 +117,13 @@ def _parquet(path: Path):
 
 
 def _jsonl_is_embeddings(path: Path, emb_field: str) -> bool:
-    for lineno, line in _decoded_lines(path):
-        if line.strip():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ShardError(f"{path}, line {lineno}: not valid JSON ({exc.msg})") from None
-            return isinstance(rec, dict) and isinstance(rec.get(emb_field), list)
+    for _, rec in iter_jsonl(path, ShardError):
+        return isinstance(rec, dict) and isinstance(rec.get(emb_field), list)
     return False
 
 
 def _jsonl_records(path: Path) -> int:
-    return sum(1 for _, line in _decoded_lines(path) if line.strip())
+    return sum(1 for _, line in decoded_lines(path, ShardError) if line.strip())
 
 
 def list_shards(spec: str | Path, text_field: str = "text", emb_field: str = "embedding",
@@ -181,7 +176,7 @@ def list_shards(spec: str | Path, text_field: str = "text", emb_field: str = "em
             n = _jsonl_records(f)
         elif f.suffix == ".txt":
             kind, fld = "texts", text_field
-            n = sum(1 for _ in _decoded_lines(f))
+            n = sum(1 for _ in decoded_lines(f, ShardError))
         else:
             raise ShardError(f"{f}: unknown shard type (expected .npy, .jsonl, .parquet or .txt)")
         if n == 0:
@@ -202,7 +197,7 @@ def _encoder(model: str | None, device: str):
     """One sentence encoder per worker process (loaded at its first text shard)."""
     key = (model, device)
     if key not in _ENCODERS:
-        from .recursion.embedding import load_encoder
+        from ..recursion.embedding import load_encoder
 
         _ENCODERS[key] = load_encoder(device, model)
     return _ENCODERS[key]
@@ -220,13 +215,7 @@ def load_shard(shard: Shard, model: str | None = None, device: str = "cpu", batc
             raise ShardError(f"{path}: not a readable .npy file ({_one_line(exc)})") from None
     elif shard.kind == "jsonl-emb":
         rows = []
-        for lineno, line in _decoded_lines(path):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ShardError(f"{path}, line {lineno}: not valid JSON ({exc.msg})") from None
+        for lineno, rec in iter_jsonl(path, ShardError):
             if not isinstance(rec, dict) or not isinstance(rec.get(shard.field), list):
                 raise ShardError(f"{path}, line {lineno}: no list field {shard.field!r}")
             rows.append(rec[shard.field])
@@ -242,7 +231,7 @@ def load_shard(shard: Shard, model: str | None = None, device: str = "cpu", batc
                     raise ShardError(f"{path}, row {i}: empty or missing response in column {shard.field!r}")
         else:
             texts = list(iter_texts(path, shard.field, allow_empty))
-        from .recursion.embedding import embed_texts
+        from ..recursion.embedding import embed_texts
 
         X = embed_texts(_encoder(model, device), texts, batch_size)
     else:
@@ -357,7 +346,7 @@ def sharded_partial(shards: Sequence[Shard], index_sets: Sequence[np.ndarray], s
 
 
 def tracks_from_partial(total: Partial, index_sets: Sequence[np.ndarray], N: int, eps: float = DEFAULT_EPS) -> TrackDraws:
-    """Both tracks on every index set from the summed Grams (as :func:`sigma_lib.noise.tracks_over_index_sets`)."""
+    """Both tracks on every index set from the summed Grams (as :func:`sigma_lib.maths.noise.tracks_over_index_sets`)."""
     if total.n != N:
         raise ShardError(f"expected N={N} embeddings, the shards held {total.n}")
     vals = [sigma_ub_from_gram(0.5 * (G + G.T), N, len(s), eps) for G, s in zip(total.grams, index_sets)]

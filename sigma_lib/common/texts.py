@@ -3,9 +3,10 @@ folder of such files, with clear errors for empty inputs, empty responses and by
 UTF-8 (each naming the file and line)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
+
+from .records import decoded_lines, iter_jsonl
 
 TEXT_SUFFIXES = (".jsonl", ".txt")
 
@@ -32,19 +33,7 @@ def iter_texts(path: str | Path, field: str = "text", allow_empty: bool = False)
     """
     n = 0
     for f in text_files(path):
-        for lineno, line in _decoded_lines(f):
-            if f.suffix == ".jsonl":
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{f}, line {lineno}: not valid JSON ({exc.msg})") from None
-                if not isinstance(rec, dict) or not isinstance(rec.get(field), str):
-                    raise ValueError(f"{f}, line {lineno}: no string field {field!r}")
-                text = rec[field]
-            else:
-                text = line.rstrip("\n")
+        for lineno, text in (_jsonl_field(f, field) if f.suffix == ".jsonl" else _plain_lines(f)):
             if not text.strip() and not allow_empty:
                 raise ValueError(f"{f}, line {lineno}: empty response (pass --allow-empty to keep empty responses)")
             n += 1
@@ -53,17 +42,16 @@ def iter_texts(path: str | Path, field: str = "text", allow_empty: bool = False)
         raise ValueError(f"{path}: no responses found (empty input)")
 
 
-def _decoded_lines(f: Path) -> Iterator[tuple[int, str]]:
-    """``(line number, line)`` of a UTF-8 file; a line that is not UTF-8 raises ``ValueError``
-    naming the file, the line and the byte (decoding line by line, so the line number is exact)."""
-    with open(f, "rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ValueError(f"{f}, line {lineno}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column "
-                                 f"{exc.start + 1}); re-encode the file as UTF-8") from None
-            yield lineno, line.replace("\r\n", "\n")
+def _jsonl_field(f: Path, field: str) -> Iterator[tuple[int, str]]:
+    for lineno, rec in iter_jsonl(f):
+        if not isinstance(rec, dict) or not isinstance(rec.get(field), str):
+            raise ValueError(f"{f}, line {lineno}: no string field {field!r}")
+        yield lineno, rec[field]
+
+
+def _plain_lines(f: Path) -> Iterator[tuple[int, str]]:
+    for lineno, line in decoded_lines(f):
+        yield lineno, line.rstrip("\n")
 
 
 def read_texts(path: str | Path, field: str = "text", allow_empty: bool = False) -> list[str]:

@@ -1,0 +1,73 @@
+"""Every profile of the book in one place: the parameter sets of each chapter and of the recursion run.
+
+A profile names a size: ``test`` (the nbval regression run, seconds), ``default`` (the book on a
+2-core CPU), and for the recursion also ``smoke`` (= ``test``), ``real-cpu`` and ``paper``. Each
+chapter resolves its own table with :func:`sigma_lib.common.params.resolve_profile` and checks the
+values; parameters left out here (the ridge ``eps``) take the library default where they are used.
+Where each profile writes: :data:`OUTPUT_FOLDERS` (what ``make book`` and ``make notebooks-test``
+pass as ``output_dir``).
+"""
+from __future__ import annotations
+
+#: ``outputs/<folder>/<chapter>``: where a chapter run with this profile writes (the Makefile's
+#: ``book`` target uses ``default``, ``notebooks-test`` uses ``nbval``).
+OUTPUT_FOLDERS = {"default": "default", "test": "nbval", "smoke": "nbval"}
+
+#: The theorem chapter (simulations of Theorems 1-3 and of the tracks); ``default`` takes <= 3 min on 2 cores.
+THEOREMS: dict[str, dict] = {
+    "test": dict(
+        seed=0, theorem1_d=8, theorem1_reps=20, anisotropies=[1, 10, 100], ratio_reps=3,
+        scaling_d=16, scaling_Ns=[64, 256, 1024, 4096], scaling_reps=5,
+        coverage_grid=[(16, 256, 4096), (64, 512, 4096)], coverage_reps=20,
+        half_widths=[2.0, 1.0], sample_size_d=32, sample_size_reps=10,
+        track_d=32, track_ms=[64, 256, 1024], track_reps=5, track_reference_n=50_000,
+        beyond_grid=[(32, 256, 2048)], beyond_reps=20,
+    ),
+    "default": dict(
+        seed=0, theorem1_d=16, theorem1_reps=200, anisotropies=[1, 10, 100, 1000], ratio_reps=20,
+        scaling_d=64, scaling_Ns=[128, 256, 512, 1024, 2048, 4096, 8192, 16384], scaling_reps=30,
+        coverage_grid=[(16, 256, 4096), (64, 512, 4096), (384, 512, 4096),
+                       (384, 512, 8192), (384, 1024, 8192), (384, 2048, 8192)],
+        coverage_reps=200,
+        half_widths=[2.0, 1.0, 0.5, 0.25], sample_size_d=64, sample_size_reps=40,
+        track_d=64, track_ms=[96, 128, 256, 512, 1024, 4096, 16384], track_reps=20, track_reference_n=400_000,
+        beyond_grid=[(64, 512, 4096), (384, 1024, 8192)], beyond_reps=100,
+    ),
+}
+
+#: The drift-bias study of the theorem chapter; ``default`` at the book run's sizes (d = 384, m = 512).
+DRIFT_BIAS: dict[str, dict] = {
+    "test": dict(d=16, m=64, base_kappa=10.0, kappas=[10.0, 100.0, 1000.0], reps=20, reference_n=20_000, seed=0),
+    "default": dict(d=384, m=512, base_kappa=10.0, kappas=[10.0, 100.0, 1000.0], reps=30, reference_n=100_000,
+                    seed=0),
+}
+
+#: The corpus chapter. Both only verify the frozen snapshot unless ``mode="rebuild"`` (then the
+#: pipeline runs on the installed Debian packages, ~3 minutes).
+CORPUS: dict[str, dict] = {
+    "test": dict(mode="verify", n_contexts=1200, n_heldout=200, stride=64, seed=0, examples_per_source=1),
+    "default": dict(mode="verify", n_contexts=1200, n_heldout=200, stride=64, seed=0, examples_per_source=2),
+}
+
+#: The recursion run (overrides of :class:`sigma_lib.recursion.config.RunConfig`'s defaults; App. C.3
+#: for ``paper``). ``smoke``: tests, seconds. ``default``: the book on a 2-core CPU, the small GPT of
+#: ``data/models/gpt-small.json`` trained from scratch on TECH. ``real-cpu``: the pretrained
+#: SmolLM2-135M on a 2-core CPU, with the budget cuts of ``recursion.config.REAL_CPU_CUTS``.
+#: ``paper``: the paper's protocol on a GPU.
+RECURSION: dict[str, dict] = {
+    "smoke": dict(profile="smoke", generations=2, base_model="gpt-tiny", n_contexts=32, n_heldout=16,
+                  responses_per_prompt=3, continuation_tokens=16, response_tokens=8, epochs=1, base_epochs=2,
+                  lr=1e-3, m=400, n_draws=10, reseed_baseline=True, threads=1),
+    "default": dict(profile="default", generations=4, base_model="gpt-small", responses_per_prompt=4,
+                    continuation_tokens=64, response_tokens=64, epochs=5, base_epochs=10, lr=5e-5, m=512,
+                    sample_batch_size=256, embed_batch_size=128),
+    "real-cpu": dict(profile="real-cpu", settings=("S1", "S2", "fresh"), generations=5, base_model="smollm2-135m",
+                     precision="bf16", n_contexts=256, n_heldout=100, responses_per_prompt=3, continuation_tokens=64,
+                     response_tokens=32, epochs=2, lr=1e-4, m=448, sample_batch_size=128, embed_batch_size=128,
+                     keep_checkpoints="last", suppress_special_tokens=True),
+    "paper": dict(profile="paper", generations=50, base_model="smollm2-135m", device="cuda", precision="bf16",
+                  responses_per_prompt=4, continuation_tokens=64, response_tokens=256, epochs=5, lr=5e-5,
+                  m=512, keep_checkpoints="last", sample_batch_size=512, embed_batch_size=512, threads=8,
+                  suppress_special_tokens=True),
+}
+RECURSION["test"] = RECURSION["smoke"]  # every chapter's small profile is called "test" too (make notebooks-test)
