@@ -3,7 +3,7 @@ that the report chapters read: chapters only read, and nbval runs notebooks in a
 order (appendix and metrics before recursion)."""
 from pathlib import Path
 
-READERS = {"appendix.ipynb", "metrics.ipynb", "results.ipynb"}
+READERS = {"appendix.ipynb", "collapse.ipynb", "forecast.ipynb", "metrics.ipynb", "results.ipynb"}
 
 
 def pytest_collection_finish(session):

@@ -24,7 +24,10 @@ from .maths.bias_correction import (
     bias_corrected_interval,
     digamma_offset,
     digamma_offset_variance,
+    moment_corrected_interval,
+    moment_corrected_offset,
     naive_bias,
+    second_order_bias,
 )
 from .maths.gram import GramAccumulator, accumulate_gram, gram_matrix, gram_matrix_torch, unit_normalize
 from .maths.logdet import logdet, regularized_logdet
@@ -38,8 +41,10 @@ from .maths.theorem2 import plugin_estimate, size_invariant_logdet
 from .maths.theorem3 import (
     Interval,
     estimate_sigma_xi,
+    in_sample_coverage,
     mahalanobis_xi,
     required_block_size,
+    sigma_xi2_estimates,
     standardized_error,
     theorem3_half_width,
     theorem3_interval,

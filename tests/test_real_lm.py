@@ -161,7 +161,7 @@ def test_weight_distance_is_recorded(llama_run):
 
 def test_a_killed_s1_before_the_copy_still_gives_s2_its_first_generation(tiny_llama, tmp_path):
     cfg = run_config("smoke", base_model=str(tiny_llama), precision="bf16", keep_checkpoints="last", lr=3e-3,
-                     reseed_baseline=False)
+                     reseed_baseline=False, settings="S1,S2")
     run_dir = tmp_path / "run"
     from sigma_lib.recursion.engine import RunInterrupted
 

@@ -10,6 +10,7 @@ from sigma_lib.recursion.config import run_config
 from sigma_lib.recursion.engine import RunInterrupted, run_experiment
 
 TABLES = ("generations.csv", "buckets.csv", "noise.csv")
+S1S2 = dict(settings="S1,S2")  # the smoke profile also runs the controls; these tests are about S1 and S2
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory, cache):
     run_dir = tmp_path_factory.mktemp("smoke") / "run"
-    tables = run_experiment(run_config("smoke"), run_dir, cache, progress=False, log=lambda s: None)
+    tables = run_experiment(run_config("smoke", **S1S2), run_dir, cache, progress=False, log=lambda s: None)
     return run_dir, tables
 
 
@@ -39,6 +40,28 @@ def test_smoke_profile_end_to_end(smoke_run):
     assert len(checkpoint.load_texts(run_dir / "S1" / "gen_001", "pool.jsonl")) == 32
 
 
+def test_tables_hold_the_spectral_peers_and_the_bucket_noise(smoke_run):
+    """Vendi, RankMe and the per-bucket evaluation noise are measured by the engine and stored in the
+    tables, so no chapter recomputes them from the generation folders (issue 11)."""
+    import numpy as np
+
+    from sigma_lib.maths.signals import rankme, vendi_score
+    from sigma_lib.recursion.measures import bucket_metrics
+    from sigma_lib.report.run_report import bucket_table
+
+    run_dir, tables = smoke_run
+    g1 = next(r for r in tables["generations"] if (r["setting"], r["generation"]) == ("S2", 1))
+    emb = checkpoint.load_embeddings(run_dir / "S2" / "gen_001")
+    assert g1["vendi"] == vendi_score(emb) and g1["rankme"] == rankme(emb)
+    base = run_dir / "base" / "gen_000"
+    emb0, emb_r = checkpoint.load_embeddings(base), np.load(base / "embeddings_reseed.npy")
+    buckets = [r["bucket"] for r in checkpoint.load_texts(base)]
+    expected = {b["bucket"]: abs(b["drift_U"]) for b in bucket_metrics(emb_r, emb0, buckets, 1e-3)}
+    rows = bucket_table(run_dir)
+    assert {r["bucket"]: r["reseed_noise_U"] for r in rows} == expected
+    assert len(tables["noise_buckets"]) == 5
+
+
 def test_s1_restarts_from_theta0_and_s2_carries_weights(smoke_run):
     _, tables = smoke_run
     rows = {(r["setting"], r["generation"]): r for r in tables["generations"]}
@@ -54,7 +77,7 @@ def test_s1_restarts_from_theta0_and_s2_carries_weights(smoke_run):
 def test_resume_after_interruption_gives_identical_tables(smoke_run, tmp_path, cache, monkeypatch):
     ref_dir, _ = smoke_run
     run_dir = tmp_path / "run"
-    cfg = run_config("smoke")
+    cfg = run_config("smoke", **S1S2)
     with pytest.raises(RunInterrupted):
         run_experiment(cfg, run_dir, cache, progress=False, stop_after=("S1", 1), log=lambda s: None)
     # Second interruption: killed while writing S1 g2 (its folder is left half-written).
@@ -83,7 +106,7 @@ def test_corrupt_checkpoint_is_named(smoke_run, tmp_path, cache):
     data[len(data) // 2] ^= 0xFF
     weights.write_bytes(bytes(data))
     with pytest.raises(ValueError, match=r"corrupt checkpoint: .*S2/gen_002/model/model.safetensors"):
-        run_experiment(run_config("smoke"), run_dir, cache, progress=False, log=lambda s: None)
+        run_experiment(run_config("smoke", **S1S2), run_dir, cache, progress=False, log=lambda s: None)
 
 
 def test_other_parameters_in_the_same_directory_are_refused(smoke_run, tmp_path, cache):
@@ -91,12 +114,12 @@ def test_other_parameters_in_the_same_directory_are_refused(smoke_run, tmp_path,
     run_dir = tmp_path / "run"
     shutil.copytree(ref_dir, run_dir)
     with pytest.raises(ValueError, match="other config"):
-        run_experiment(run_config("smoke", seed=1), run_dir, cache, progress=False, log=lambda s: None)
+        run_experiment(run_config("smoke", seed=1, **S1S2), run_dir, cache, progress=False, log=lambda s: None)
 
 
 def test_m_larger_than_n_is_refused(tmp_path, cache):
     with pytest.raises(ValueError, match="exceeds the number of responses"):
-        run_experiment(run_config("smoke", m=600), tmp_path / "run", cache, progress=False, log=lambda s: None)
+        run_experiment(run_config("smoke", m=600, **S1S2), tmp_path / "run", cache, progress=False, log=lambda s: None)
 
 
 @pytest.fixture(scope="module")

@@ -154,3 +154,17 @@ def test_banned_tokens_are_never_sampled(tiny_gpt):
     banned = sample(tiny_gpt, prompts, [1, 2, 3], 40, top_p=1.0, batch_size=3, banned_ids=[common, 0])
     assert all(common not in row and 0 not in row for row in banned)
     assert banned != free
+
+
+def test_theta0_can_be_trained_on_more_contexts_than_the_recursion_uses(tmp_path):
+    """``base_contexts`` (the default profile: theta_0 on all 1,200 contexts, the recursion on 600)
+    changes theta_0 and only theta_0: the recursion's contexts stay ``n_contexts``."""
+    from sigma_lib.recursion.engine import Experiment
+
+    small = Experiment(run_config("smoke", settings="S1"), tmp_path / "a", tmp_path / "cache", progress=False)
+    more = Experiment(run_config("smoke", settings="S1", base_contexts=64), tmp_path / "b", tmp_path / "cache",
+                      progress=False)
+    assert len(small.contexts) == len(more.contexts) == 32
+    assert small.base_info["key"] != more.base_info["key"]
+    with pytest.raises(ValueError, match="base_contexts"):
+        run_config("smoke", base_contexts=0)

@@ -22,6 +22,9 @@ THEOREMS: dict[str, dict] = {
         half_widths=[2.0, 1.0], sample_size_d=32, sample_size_reps=10,
         track_d=32, track_ms=[64, 256, 1024], track_reps=5, track_reference_n=50_000,
         beyond_grid=[(32, 256, 2048)], beyond_reps=20,
+        sigma_grid=[(32, 128, 1024), (64, 128, 1024)], sigma_reps=40,
+        nongauss_grid=[(16, 128, 1024)], nongauss_reps=30, nongauss_df=5.0,
+        clt_ds=[16, 64, 384], clt_ms=[512, 8192, 131072, 2097152], clt_N_factor=8.0, clt_reps=200,
     ),
     "default": dict(
         seed=0, theorem1_d=16, theorem1_reps=200, anisotropies=[1, 10, 100, 1000], ratio_reps=20,
@@ -32,6 +35,10 @@ THEOREMS: dict[str, dict] = {
         half_widths=[2.0, 1.0, 0.5, 0.25], sample_size_d=64, sample_size_reps=40,
         track_d=64, track_ms=[96, 128, 256, 512, 1024, 4096, 16384], track_reps=20, track_reference_n=400_000,
         beyond_grid=[(64, 512, 4096), (384, 1024, 8192)], beyond_reps=100,
+        sigma_grid=[(32, 128, 4096), (64, 256, 4096), (128, 256, 4096), (384, 512, 4096), (384, 2048, 8192)],
+        sigma_reps=400,
+        nongauss_grid=[(16, 256, 4096), (64, 512, 4096)], nongauss_reps=300, nongauss_df=5.0,
+        clt_ds=[16, 32, 64, 128, 256, 384], clt_ms=[4**k for k in range(4, 14)], clt_N_factor=8.0, clt_reps=2000,
     ),
 }
 
@@ -51,15 +58,18 @@ CORPUS: dict[str, dict] = {
 
 #: The recursion run (overrides of :class:`sigma_lib.recursion.config.RunConfig`'s defaults; App. C.3
 #: for ``paper``). ``smoke``: tests, seconds. ``default``: the book on a 2-core CPU, the small GPT of
-#: ``data/models/gpt-small.json`` trained from scratch on TECH. ``real-cpu``: the pretrained
+#: ``data/models/gpt-small.json`` trained from scratch on all 1,200 TECH contexts, then S1 and S2 beside
+#: the two main controls (``fresh``: alpha = 1; ``accumulate``) on 600 of them, 2 epochs per
+#: generation at a larger step (3e-4) so that the four settings fit the book's 15-minute budget. ``real-cpu``: the pretrained
 #: SmolLM2-135M on a 2-core CPU, with the budget cuts of ``recursion.config.REAL_CPU_CUTS``.
 #: ``paper``: the paper's protocol on a GPU.
 RECURSION: dict[str, dict] = {
-    "smoke": dict(profile="smoke", generations=2, base_model="gpt-tiny", n_contexts=32, n_heldout=16,
+    "smoke": dict(profile="smoke", settings=("S1", "S2", "fresh", "accumulate"), generations=2, base_model="gpt-tiny", n_contexts=32, n_heldout=16,
                   responses_per_prompt=3, continuation_tokens=16, response_tokens=8, epochs=1, base_epochs=2,
                   lr=1e-3, m=400, n_draws=10, reseed_baseline=True, threads=1),
-    "default": dict(profile="default", generations=4, base_model="gpt-small", responses_per_prompt=4,
-                    continuation_tokens=64, response_tokens=64, epochs=5, base_epochs=10, lr=5e-5, m=512,
+    "default": dict(profile="default", settings=("S1", "S2", "fresh", "accumulate"), generations=4,
+                    base_model="gpt-small", n_contexts=600, base_contexts=1200, responses_per_prompt=4,
+                    continuation_tokens=64, response_tokens=64, epochs=2, base_epochs=10, lr=3e-4, m=512,
                     sample_batch_size=256, embed_batch_size=128),
     "real-cpu": dict(profile="real-cpu", settings=("S1", "S2", "fresh"), generations=5, base_model="smollm2-135m",
                      precision="bf16", n_contexts=256, n_heldout=100, responses_per_prompt=3, continuation_tokens=64,

@@ -8,6 +8,8 @@ Every study is a plain function of its sizes, repetitions and seed, returning a 
   ``mu`` this makes ``xi = x^T Sigma^{-1} x = d`` exactly, so ``sigma_xi = 0``.
 * ``"student_t"``: ``x = sqrt(mu) * t_df`` coordinate-wise, heavy tails (finite 4th moment for
   ``df > 4``).
+* ``"population"`` (:func:`non_gaussian_bias_study` only): rows drawn with replacement from a
+  finite set of real embeddings, the "truth distribution" being their empirical law.
 """
 from __future__ import annotations
 
@@ -22,17 +24,31 @@ from .bias_correction import (
     bias_corrected_estimate,
     bias_corrected_interval,
     digamma_offset_variance,
+    moment_corrected_offset,
+    moment_corrected_variance,
+    naive_bias,
+    paper_interval_coverage,
     wishart_digamma_sum,
 )
 from .gram import unit_normalize
-from .logdet import logdet, regularized_logdet
+from .logdet import _cholesky_logdet, logdet, regularized_logdet
 from .theorem1 import (
     overestimation_ratio_asymptotic,
     overestimation_ratio_measured,
     theorem1_bounds,
 )
 from .theorem2 import plugin_estimate, size_invariant_logdet
-from .theorem3 import estimate_sigma_xi, required_block_size, theorem3_interval, z_value
+from .theorem3 import (
+    SIGMA_XI_METHODS,
+    Interval,
+    estimate_sigma_xi,
+    in_sample_coverage,
+    in_sample_variance_factor,
+    required_block_size,
+    sigma_xi2_estimates,
+    theorem3_interval,
+    z_value,
+)
 from .tracks import DEFAULT_EPS, track1_envelope, track2_u_lln_cov
 
 KINDS = ("gaussian", "unit_gaussian", "student_t")
@@ -301,6 +317,222 @@ def track2_convergence(ms: Sequence[int] = (96, 128, 256, 512, 1024, 4096, 16384
     return rows
 
 
+# -- the theorem chapter's three findings (issue 14) ------------------------------------------------
+def wishart_draw(rng: np.random.Generator, dof: int, d: int) -> np.ndarray:
+    """A ``d x d`` Wishart ``W_d(dof, I)`` matrix (the Gram of ``dof`` standard Gaussian rows), Bartlett.
+
+    ``L L^T`` with ``L`` lower triangular, ``L_ii = sqrt(chi^2_{dof-i+1})`` and standard normals
+    below the diagonal: ``O(d^2)`` draws instead of ``dof * d``. Requires ``dof >= d``.
+    """
+    if not dof >= d >= 1:
+        raise ValueError(f"need dof >= d >= 1, got dof={dof}, d={d}")
+    L = np.tril(rng.standard_normal((d, d)), -1)
+    L[np.diag_indices(d)] = np.sqrt(rng.chisquare(dof - np.arange(d)))
+    return L @ L.T
+
+
+def wilks_logdet_gap(rng: np.random.Generator, N: int, m: int, d: int, size: int) -> np.ndarray:
+    """``size`` exact draws of ``log det G - log det G_m`` for Gaussian columns (any ``Sigma``), nats.
+
+    ``det G_m / det G`` is Wilks' Lambda, distributed as ``prod_i u_i`` with independent
+    ``u_i ~ Beta((m-i+1)/2, (N-m)/2)``, ``i = 1..d``: ``d`` Beta draws per sample, so the CLT (3.10)
+    can be checked at ``m = 10^8`` where forming ``G`` is impossible. Requires ``d < m < N``.
+    """
+    if not d < m < N:
+        raise ValueError(f"need d < m < N, got d={d}, m={m}, N={N}")
+    a = (m - np.arange(1, d + 1) + 1) / 2.0
+    u = rng.beta(a[:, None], (N - m) / 2.0, size=(d, size))
+    return -np.log(u).sum(axis=0)
+
+
+def principal_unit_columns(P, d: int) -> np.ndarray:
+    """Rows of ``P`` (n, D) projected on its ``d`` leading principal directions, then unit-normalised.
+
+    The directions are the top eigenvectors of the (uncentred) second moment ``P^T P / n``, so a
+    rank-deficient ``P`` (real embeddings often are) yields a full-rank ``d``-dimensional law;
+    unit norm is what Sigma-UB feeds on. Returns an array of shape (n, d).
+    """
+    P = np.asarray(P, dtype=np.float64)
+    if P.ndim != 2 or not 1 <= d <= P.shape[1]:
+        raise ValueError(f"P must be 2-D with at least d={d} columns, got shape {P.shape}")
+    _, vecs = np.linalg.eigh(P.T @ P)
+    return unit_normalize(P @ vecs[:, ::-1][:, :d])
+
+
+def population_sigma_xi2(P) -> float:
+    """``Var xi`` (3.9) of the empirical law of the rows of ``P`` (n, d), ``Sigma = P^T P / n`` exactly."""
+    P = np.asarray(P, dtype=np.float64)
+    xi = np.einsum("ij,ji->i", P, np.linalg.solve(P.T @ P / len(P), P.T))
+    return float(np.var(xi))
+
+
+def student_t_sigma_xi2(d: int, df: float) -> float:
+    """``Var xi`` (3.9) of i.i.d. Student-t coordinates: ``d (3 (df-2)/(df-4) - 1)`` (``df > 4``; 8d at df = 5)."""
+    if not df > 4:
+        raise ValueError(f"Var xi is finite only for df > 4, got df={df}")
+    return d * (3.0 * (df - 2) / (df - 4) - 1.0)
+
+
+def _coverage_se(p: float, reps: int) -> float:
+    return float(np.sqrt(max(p * (1 - p), 0.95 * 0.05) / reps))
+
+
+def sigma_xi_estimator_study(grid: Sequence[tuple[int, int, int]], reps: int = 200, seed: int = 0,
+                             alpha: float = 0.05, progress: bool = False) -> list[dict]:
+    """Coverage of the bias-corrected interval with ``sigma_xi`` (3.9) from each estimator, Gaussian columns.
+
+    For every ``(d, m, N)`` of ``grid`` and ``reps`` draws: ``X_m`` (m, d) standard Gaussian, the
+    rest of ``G`` by :func:`wishart_draw`, and the interval ``log det G_m + D(N, m, d) +- z sqrt(V)``
+    (:func:`~sigma_lib.maths.bias_correction.bias_corrected_interval`) with ``V`` the exact Gaussian
+    variance (the "true" row) or rescaled by ``sigma_hat^2 / (2d)`` for each estimator of
+    :data:`~sigma_lib.maths.theorem3.SIGMA_XI_METHODS`.
+
+    Returns
+    -------
+    list of dict, one row per configuration: the mean estimate of ``sigma_xi^2`` over its truth
+    ``2d`` per method (``ratio_*``; the in-sample one predicted by ``in_sample_factor``), the
+    coverages (fractions; ``coverage_se`` their binomial standard error) and the in-sample coverage
+    predicted by :func:`~sigma_lib.maths.theorem3.in_sample_coverage`.
+    """
+    rows = []
+    for j, (d, m, N) in enumerate(grid):
+        check_grid_entry(d, m, N)
+        rng = np.random.default_rng([seed, 14, j])
+        cover = {k: 0 for k in ("true",) + SIGMA_XI_METHODS}
+        s2 = {k: [] for k in SIGMA_XI_METHODS}
+        for _ in tqdm(range(reps), desc=f"sigma_xi d={d} m={m}", disable=not progress):
+            X = rng.standard_normal((m, d))
+            Gm = X.T @ X  # positive definite (Gaussian rows, m > d): no validation needed
+            L, ldm = _cholesky_logdet(Gm + wishart_draw(rng, N - m, d)), _cholesky_logdet(Gm)
+            cover["true"] += bias_corrected_interval(ldm, N, m, d, alpha).covers(L)
+            for k, v in sigma_xi2_estimates(X).items():
+                s2[k].append(v)
+                cover[k] += bias_corrected_interval(ldm, N, m, d, alpha, sigma_xi=max(v, 1e-300) ** 0.5).covers(L)
+        row = dict(d=d, m=m, N=N, reps=reps, in_sample_factor=in_sample_variance_factor(m, d))
+        row.update({f"ratio_{k.replace('-', '_')}": float(np.mean(v)) / (2 * d) for k, v in s2.items()})
+        row.update({f"coverage_{k.replace('-', '_')}": c / reps for k, c in cover.items()})
+        row["coverage_in_sample_predicted"] = in_sample_coverage(m, d, alpha)
+        row["coverage_se"] = _coverage_se(1 - alpha, reps)
+        rows.append(row)
+    return rows
+
+
+NON_GAUSSIAN_KINDS = ("unit_isotropic", "student_t", "population")
+
+
+def non_gaussian_bias_study(grid: Sequence[tuple[int, int, int]], kinds: Sequence[str] = ("unit_isotropic", "student_t"),
+                            reps: int = 200, seed: int = 0, alpha: float = 0.05, df: float = 5.0,
+                            population=None, method: str = "rescaled", progress: bool = False) -> list[dict]:
+    """The Gaussian correction ``D`` against the moment-corrected one on columns that are not Gaussian.
+
+    Kinds: ``"unit_isotropic"`` (unit-normalised standard Gaussians, ``sigma_xi = 0``),
+    ``"student_t"`` (``df`` degrees of freedom per coordinate) and ``"population"`` (rows of
+    ``population`` (n, D) reduced to ``d`` dimensions by :func:`principal_unit_columns` and drawn
+    with replacement; their ``sigma_xi^2`` is exact, :func:`population_sigma_xi2`).
+
+    For each kind, ``(d, m, N)`` of ``grid`` and ``reps`` draws of ``N`` columns: the measured bias
+    of the paper's plug-in (3.13) (mean of ``log det G - log det G_m - d log(N/m)``, nats, with its
+    standard error), the Gaussian prediction ``D - d log(N/m)``, the moment-corrected prediction
+    (:func:`~sigma_lib.maths.bias_correction.moment_corrected_offset`) with the true and with the
+    estimated ``sigma_xi^2`` (``method``), and the coverage of the two ``1 - alpha`` intervals
+    (:func:`~sigma_lib.maths.bias_correction.bias_corrected_interval`, exact Gaussian variance;
+    the moment-corrected one with ``sigma_xi^2`` estimated from ``X_m``, and with the true one).
+
+    Returns
+    -------
+    list of dict, one row per kind and configuration.
+    """
+    rows = []
+    for k, kind in enumerate(kinds):
+        if kind not in NON_GAUSSIAN_KINDS:
+            raise ValueError(f"unknown kind {kind!r}; choose from {NON_GAUSSIAN_KINDS}")
+        if kind == "population" and population is None:
+            raise ValueError("kind 'population' needs the population array (n, D) of real embeddings")
+        for j, (d, m, N) in enumerate(grid):
+            check_grid_entry(d, m, N)
+            rng = np.random.default_rng([seed, 15, k, j])
+            if kind == "population":
+                pop = principal_unit_columns(population, d)
+                s2_true = population_sigma_xi2(pop)
+            else:
+                s2_true = 0.0 if kind == "unit_isotropic" else student_t_sigma_xi2(d, df)
+            h = 1.0 / m - 1.0 / N
+            gap, est, cov_g, cov_m, cov_t, sd_m = [], [], 0, 0, 0, []
+            for _ in tqdm(range(reps), desc=f"{kind} d={d} m={m}", disable=not progress):
+                if kind == "population":
+                    X = pop[rng.integers(len(pop), size=N)]
+                else:
+                    X = draw_columns("unit_gaussian" if kind == "unit_isotropic" else "student_t", rng, N, d, df=df)
+                Gm = X[:m].T @ X[:m]
+                ldm = logdet(Gm)
+                L = logdet(Gm + X[m:].T @ X[m:])
+                gap.append(L - ldm)
+                s2 = sigma_xi2_estimates(X[:m], (method,))[method]
+                est.append(s2)
+                cov_g += bias_corrected_interval(ldm, N, m, d, alpha).covers(L)
+                sd = float(np.sqrt(moment_corrected_variance(N, m, d, s2)))
+                sd_m.append(sd)
+                cov_m += Interval(ldm + moment_corrected_offset(N, m, d, s2), z_value(alpha) * sd).covers(L)
+                cov_t += Interval(ldm + moment_corrected_offset(N, m, d, s2_true),
+                                  z_value(alpha) * float(np.sqrt(moment_corrected_variance(N, m, d, s2_true)))).covers(L)
+            gap = np.asarray(gap)
+            plug = d * float(np.log(N / m))
+            rows.append(dict(
+                kind=kind, d=d, m=m, N=N, reps=reps, sigma_xi2_true=s2_true, sigma_xi2_estimated=float(np.mean(est)),
+                bias_measured=float(gap.mean()) - plug, bias_measured_se=float(gap.std(ddof=1) / np.sqrt(reps)),
+                bias_gaussian=naive_bias(N, m, d), bias_second_order=(s2_true + d * d - d) / 2 * h,
+                bias_moment_true=moment_corrected_offset(N, m, d, s2_true) - plug,
+                bias_moment_estimated=float(np.mean([moment_corrected_offset(N, m, d, v) for v in est])) - plug,
+                sd_measured=float(gap.std(ddof=1)), sd_gaussian=float(np.sqrt(digamma_offset_variance(N, m, d))),
+                sd_moment_estimated=float(np.mean(sd_m)),
+                coverage_gaussian=cov_g / reps, coverage_moment=cov_m / reps, coverage_moment_true=cov_t / reps,
+                coverage_se=_coverage_se(1 - alpha, reps),
+            ))
+    return rows
+
+
+def clt_coverage_study(ds: Sequence[int] = (16, 32, 64, 128, 256, 384), ms: Sequence[int] = (512, 4096, 32768),
+                       N_factor: float = 8.0, reps: int = 2000, seed: int = 0, alpha: float = 0.05) -> list[dict]:
+    """Coverage of the paper's interval (3.11) against ``m``, Gaussian columns, true ``sigma_xi = sqrt(2d)``.
+
+    The most favourable case for (3.10): the true ``sigma_xi``, the plug-in (3.13) uncorrected,
+    ``N = N_factor m``; the gap is drawn exactly by :func:`wilks_logdet_gap` (``m`` up to ``10^8``).
+    Pairs with ``m <= d`` are skipped.
+
+    Returns
+    -------
+    list of dict, one row per ``(d, m)``: the simulated coverage (fraction) with its standard error,
+    the normal-approximation prediction
+    (:func:`~sigma_lib.maths.bias_correction.paper_interval_coverage`), the bias over the standard
+    deviation of the gap and its leading order ``d^{3/2} sqrt(1 - m/N) / (2 sqrt(2m))``.
+    """
+    z = z_value(alpha)
+    rows = []
+    for i, d in enumerate(ds):
+        for j, m in enumerate(ms):
+            d, m = int(d), int(m)
+            if m <= d:
+                continue
+            N = int(round(N_factor * m))
+            rng = np.random.default_rng([seed, 16, i, j])
+            stat = wilks_logdet_gap(rng, N, m, d, reps) - d * np.log(N / m)
+            h = 1.0 / m - 1.0 / N
+            cov = float(np.mean(np.abs(stat) <= z * np.sqrt(2 * d * h)))
+            rows.append(dict(
+                d=d, m=m, N=N, reps=reps, coverage=cov, coverage_se=float(np.sqrt(max(cov * (1 - cov), 1e-12) / reps)),
+                coverage_predicted=paper_interval_coverage(N, m, d, alpha),
+                bias_over_sd=naive_bias(N, m, d) / float(np.sqrt(digamma_offset_variance(N, m, d))),
+                bias_over_sd_leading=d**1.5 * np.sqrt(1 - m / N) / (2 * np.sqrt(2 * m)),
+            ))
+    return rows
+
+
+def check_grid_entry(d: int, m: int, N: int) -> None:
+    """``ValueError`` unless ``0 < d < m <= N`` (a grid entry of the studies)."""
+    if not 0 < d < m <= N:
+        raise ValueError(f"grid entry (d={d}, m={m}, N={N}) must satisfy 0 < d < m <= N")
+
+
 #: Parameter sets of the theorem chapter (:data:`sigma_lib.common.profiles.THEOREMS`), ``eps`` = DEFAULT_EPS.
 THEOREM_PROFILES: dict[str, dict] = {name: {**p, "eps": DEFAULT_EPS} for name, p in profiles.THEOREMS.items()}
 
@@ -315,7 +547,7 @@ def theorem_parameters(profile: str = "default", **overrides) -> dict:
     require_int(params, "seed", 0)
     for key in [k for k in params if k.endswith("_reps")]:
         require_int(params, key, 2)  # a spread needs two draws
-    for key in ("coverage_grid", "beyond_grid"):
+    for key in ("coverage_grid", "beyond_grid", "sigma_grid", "nongauss_grid"):
         grid = [tuple(int(v) for v in entry) for entry in params[key]]
         for d, m, N in grid:
             if not 0 < d < m <= N:
@@ -325,6 +557,10 @@ def theorem_parameters(profile: str = "default", **overrides) -> dict:
         raise ValueError(f"eps must be positive, got {params['eps']!r}")
     if any(h <= 0 for h in params["half_widths"]):
         raise ValueError(f"half_widths must be positive, got {params['half_widths']!r}")
+    if not params["clt_N_factor"] > 1:
+        raise ValueError(f"clt_N_factor must exceed 1, got {params['clt_N_factor']!r}")
+    if not params["nongauss_df"] > 4:
+        raise ValueError(f"nongauss_df must exceed 4 (a finite fourth moment), got {params['nongauss_df']!r}")
     if any(m <= params["track_d"] for m in params["track_ms"]):
         raise ValueError(f"track_ms must all exceed track_d={params['track_d']}, got {params['track_ms']!r}")
     return params

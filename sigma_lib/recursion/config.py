@@ -69,6 +69,7 @@ class RunConfig:
     alpha: float = 0.0
     seed: int = 0
     n_contexts: int | None = None          # None: the whole frozen corpus
+    base_contexts: int | None = None       # contexts theta_0 is trained on (from-scratch models); None: the n_contexts
     n_heldout: int | None = None
     n_prompts: int | None = None           # None: the whole prompt bank
     responses_per_prompt: int = 4
@@ -162,7 +163,7 @@ def validate(cfg: RunConfig) -> None:
         value = getattr(cfg, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise ValueError(f"{key} must be an integer >= {minimum}, got {value!r}")
-    for key in ("n_contexts", "n_heldout", "n_prompts"):
+    for key in ("n_contexts", "base_contexts", "n_heldout", "n_prompts"):
         value = getattr(cfg, key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{key} must be None or a positive integer, got {value!r}")

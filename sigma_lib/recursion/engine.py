@@ -50,7 +50,7 @@ from .checkpoint import (
 from .config import RunConfig, setting_spec
 from .data import encode_blocks, mixture_indices
 from .embedding import embed_texts, load_encoder
-from .measures import baseline_monitor, bucket_metrics, surface_metrics, track_metrics
+from .measures import baseline_monitor, bucket_metrics, spectral_metrics, surface_metrics, track_metrics
 from .precision import inference_copy, relative_distance, squared_norm
 from .sampling import sample, truncate_at_eos
 from .seeds import derive_seed, generator
@@ -144,7 +144,10 @@ class Experiment:
         manifest = {"config": cfg.as_dict(), "assets": {k: v for k, v in tech["files"].items() if not k.startswith("licenses/")},
                     "versions": _versions()}
         _check_manifest(self.run_dir, manifest, ("config", "assets", "versions"))  # before any theta_0 work
-        base_path, self.base_info = build_base_model(cfg, [c["text"] for c in self.contexts], self.cache_dir, progress)
+        # theta_0 (from-scratch models only) may be trained on more contexts than the recursion uses
+        base_contexts = self.contexts if cfg.base_contexts is None else spread_subset(load_contexts(split="train"),
+                                                                                      cfg.base_contexts)
+        base_path, self.base_info = build_base_model(cfg, [c["text"] for c in base_contexts], self.cache_dir, progress)
         self.base_path = base_path
         manifest.update({"base_model": self.base_info, "hardware": hardware(cfg.device),
                     "inputs": {"contexts": [c["id"] for c in self.contexts][:3] + ["..."], "n_contexts": len(self.contexts),
@@ -210,6 +213,7 @@ class Experiment:
         # competing with them on 2 cores made this stage 10x slower.
         with threadpool_limits(limits=1, user_api="blas"):
             out = track_metrics(emb, self._monitor)
+            out.update(spectral_metrics(emb))
             out["buckets"] = bucket_metrics(emb, emb0, self.buckets, cfg.eps)
         out.update(surface_metrics(texts))
         out["heldout_nll"], out["heldout_nll_se"] = nll_with_error(model, *self.heldout_blocks, device=cfg.device,
@@ -379,7 +383,8 @@ class Experiment:
 
     def write_tables(self) -> dict[str, list[dict]]:
         """Rebuild every table from the finished generation folders (atomic CSV writes)."""
-        tables: dict[str, list[dict]] = {"generations": [], "buckets": [], "noise": [], "timings": []}
+        tables: dict[str, list[dict]] = {"generations": [], "buckets": [], "noise": [], "noise_buckets": [],
+                                          "timings": []}
         base = generation_dir(self.run_dir, "base", 0)
         if not is_done(base):
             return tables
@@ -401,7 +406,11 @@ class Experiment:
             tables["noise"].append({"kind": "theta_0 evaluated with other seeds", "drift_U": r["drift_U"],
                                     "drift_gamma_kf": r["drift_gamma_kf"], "index_set_noise_U": r["noise_U"],
                                     "distinct_2_change": r["distinct_2"] - base_metrics["distinct_2"],
-                                    "hhi_change": r["hhi"] - base_metrics["hhi"]})
+                                    "hhi_change": r["hhi"] - base_metrics["hhi"],
+                                    **{f"{k}_change": r[k] - base_metrics[k] for k in ("vendi", "rankme", "heldout_nll")
+                                       if k in r and k in base_metrics}})
+            tables["noise_buckets"] = [{"bucket": b["bucket"], "n_responses": b["n_responses"], "reseed_drift_U": b["drift_U"]}
+                                       for b in r.get("buckets", [])]
         out = self.run_dir / "tables"
         for name, rows in tables.items():
             if rows:

@@ -1,11 +1,13 @@
 """The per-generation measures: both Sigma-UB tracks with drift and noise band, surface proxies,
-per-bucket Track II (App. C.6), computed from a checkpoint's responses and their embeddings."""
+the spectral peers (Vendi, RankMe), per-bucket Track II (App. C.6), computed from a checkpoint's
+responses and their embeddings."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..maths.algorithm1 import algorithm1
 from ..maths.monitor import SigmaMonitor
+from ..maths.signals import rankme, vendi_score
 from ..maths.surface import distinct_n, hashed_ngram_hhi
 
 HHI_N, HHI_BUCKETS = 4, 2**20
@@ -36,6 +38,13 @@ def surface_metrics(texts: list[str]) -> dict:
         raise ValueError("every response is empty: the model produced no text to measure")
     return {"distinct_2": distinct_n(texts, 2), "hhi": hashed_ngram_hhi(texts, HHI_N, HHI_BUCKETS),
             "empty_responses": empty}
+
+
+def spectral_metrics(emb: np.ndarray) -> dict:
+    """The peers a user would pick instead of Sigma-UB, on the same ``(N, d)`` embeddings: the Vendi
+    score (exp of the entropy of the eigenvalues of K/N, cosine kernel) and RankMe (exp of the entropy
+    of the normalised singular values); both fall when the responses lose diversity."""
+    return {"vendi": vendi_score(emb), "rankme": rankme(emb)}
 
 
 def bucket_metrics(emb: np.ndarray, emb0: np.ndarray, buckets: list[str], eps: float) -> list[dict]:

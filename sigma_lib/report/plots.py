@@ -13,7 +13,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 SETTING_STYLE = {"S1": dict(color="C0", marker="o"), "S2": dict(color="C3", marker="s"),
-                 "fresh": dict(color="C2", marker="^")}
+                 "fresh": dict(color="C2", marker="^"), "accumulate": dict(color="C1", marker="D"),
+                 "accumulate-subsample": dict(color="C4", marker="v"), "S2-a0.25": dict(color="C5", marker="x"),
+                 "S2-a0.5": dict(color="C6", marker="P")}
 PAPER_STYLE = dict(color="k", marker=".", linestyle="-")
 
 #: Axis labels (with units) of the generations table's columns.
@@ -23,6 +25,8 @@ LABELS = {
     "distinct_2": "distinct-2 (unique / total word bigrams)",
     "hhi": "hashed 4-gram HHI (dimensionless)",
     "heldout_nll": "held-out NLL (nats / token)",
+    "vendi": "Vendi score (effective number of responses)",
+    "rankme": "RankMe (effective rank)",
     "weight_distance": r"$\|\theta_g-\theta_0\| / \|\theta_0\|$",
 }
 BAND_OF = {"drift_U": "noise_U", "drift_gamma_kf": "noise_gamma_kf", "heldout_nll": "heldout_nll_se"}

@@ -16,8 +16,7 @@ from ..common.profiles import OUTPUT_FOLDERS
 from ..maths.run_summary import run_summary
 from ..maths.signals import bootstrap_sd, first_exit, rankme, vendi_score
 from ..maths.surface import distinct_n, spearman
-from ..recursion.checkpoint import generation_dir, load_embeddings, load_texts
-from ..recursion.measures import bucket_metrics
+from ..recursion.checkpoint import generation_dir, load_embeddings, load_texts, read_done
 
 PAPER_FILE = Path(__file__).resolve().parent.parent / "data" / "paper_reported.json"
 
@@ -157,17 +156,29 @@ def c4_merged(gen_rows: list[dict], paper_c4: dict) -> list[dict]:
     return rows
 
 
-def bucket_table(run_dir: str | Path, eps: float) -> list[dict]:
+def recorded_metrics(folder: str | Path) -> dict:
+    """What the engine measured for one generation: ``metrics.json`` of a committed run (verified
+    with its checksums by :func:`committed_run`), else the metrics of the run directory's verified
+    ``done.json``."""
+    folder = Path(folder)
+    if (folder / "metrics.json").is_file():
+        return json.loads((folder / "metrics.json").read_text())
+    return read_done(folder)["metrics"]
+
+
+def bucket_table(run_dir: str | Path) -> list[dict]:
     """App. C.6: Track II drift per prompt bucket at every generation, with the bucket's size and
-    its evaluation noise (the drift of theta_0 re-evaluated with other seeds, when the run has it)."""
+    its evaluation noise: the absolute drift of theta_0 re-evaluated with other seeds, as the engine
+    measured it (the run's ``noise_buckets`` table, or its generation-0 record for older runs);
+    nothing is recomputed here.
+    """
     rows = load_table(run_dir, "buckets")
-    base = generation_dir(run_dir, "base", 0)
     noise = {}
-    if (base / "embeddings_reseed.npy").is_file():
-        emb0 = load_embeddings(base)
-        emb_r = np.load(base / "embeddings_reseed.npy")
-        buckets = [r["bucket"] for r in load_texts(base)]
-        noise = {b["bucket"]: abs(b["drift_U"]) for b in bucket_metrics(emb_r, emb0, buckets, eps)}
+    if (Path(run_dir) / "tables" / "noise_buckets.csv").is_file():
+        noise = {b["bucket"]: abs(b["reseed_drift_U"]) for b in load_table(run_dir, "noise_buckets")}
+    else:
+        reseed = recorded_metrics(generation_dir(run_dir, "base", 0)).get("reseed", {})
+        noise = {b["bucket"]: abs(b["drift_U"]) for b in reseed.get("buckets", [])}
     return [{**r, "reseed_noise_U": noise.get(r["bucket"])} for r in rows]
 
 
@@ -189,10 +200,12 @@ def beyond_signals(run_dir: str | Path, n_draws: int = 30, seed: int = 0) -> tup
     series, exits = [], []
     for s, rows in _by_setting(gen_rows).items():
         for r in rows:
-            folder = base if r["generation"] == 0 else generation_dir(run_dir, s, r["generation"])
-            emb = load_embeddings(folder)
+            if r.get("vendi") is None:  # runs made before the engine measured Vendi and RankMe
+                folder = base if r["generation"] == 0 else generation_dir(run_dir, s, r["generation"])
+                emb = load_embeddings(folder)
+                r = {**r, "vendi": vendi_score(emb), "rankme": rankme(emb)}
             series.append({"setting": s, "generation": r["generation"], "drift_U": r["drift_U"],
-                           "vendi": vendi_score(emb), "rankme": rankme(emb), "distinct_2": r["distinct_2"],
+                           "vendi": r["vendi"], "rankme": r["rankme"], "distinct_2": r["distinct_2"],
                            "heldout_nll": r["heldout_nll"]})
         mine = [x for x in series if x["setting"] == s]
         gens = [x["generation"] for x in mine]
@@ -230,8 +243,6 @@ def require_run(run_dir: str | Path) -> Path:
     Raises ``FileNotFoundError`` saying which notebook makes the run when it is missing or
     unfinished, ``ValueError`` naming a corrupt file.
     """
-    from ..recursion.checkpoint import read_done
-
     run_dir = Path(run_dir)
     manifest = run_dir / "manifest.json"
     if not manifest.is_file() or not (run_dir / "tables" / "generations.csv").is_file():
@@ -321,13 +332,9 @@ def recompute_generations(run_path: str | Path) -> list[dict]:
     for setting in cfg["settings"]:
         for g in range(cfg["generations"] + 1):
             folder = base if g == 0 else generation_dir(run_path, setting, g)
-            metrics_file = folder / "metrics.json"
-            if not metrics_file.is_file():
-                metrics_file = folder / "done.json"
-            if not metrics_file.is_file():
+            if not ((folder / "metrics.json").is_file() or (folder / "done.json").is_file()):
                 break
-            stored = json.loads(metrics_file.read_text())
-            stored = stored.get("metrics", stored)
+            stored = recorded_metrics(folder)
             emb = load_embeddings(folder)
             row = {"setting": setting, "generation": g}
             row.update(track_metrics(emb, monitor))

@@ -1,0 +1,229 @@
+"""Backtests of the drift forecasts (:mod:`sigma_lib.maths.forecast`) on every run the book can read.
+
+For a run and a setting with generations ``0..G``, every forecast origin ``t`` in ``1..G-1`` (the
+first generation every method can start from) and every horizon ``k`` with ``t + k <= G`` gives one
+row: the Track II drift at ``t + k`` as measured, and as forecast from generations ``0..t`` only by
+persistence, linear extrapolation and DMD on the log-spectrum of ``G_m/m``. Nothing after the
+origin is used by a forecast.
+
+The runs: the recursion chapter's run of the profile (``outputs/<profile>/recursion/run``) and every
+committed run under ``runs/`` (a folder with a ``checksums.json``, verified before it is read).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from ..maths.algorithm1 import observed_grams
+from ..maths.forecast import METHODS, forecast_drift, log_spectrum, winners
+from ..maths.observed import select_observed_indices
+from ..recursion.checkpoint import generation_dir, load_embeddings
+from . import run_report as rr
+
+
+def forecast_runs(profile: str, recursion_dir: str | Path | None = None,
+                  committed_root: str | Path | None = None) -> list[tuple[str, Path]]:
+    """``(label, folder)`` of every run the chapter backtests: the recursion chapter's run of
+    ``profile`` (verified by :func:`run_report.require_run`; labelled by profile, never by path),
+    then every committed run (:func:`claims.committed_runs`, each verified by
+    :func:`run_report.committed_run`), labelled ``runs/<name>``."""
+    from .claims import committed_runs
+
+    runs = [(f"recursion chapter ({profile})", rr.require_run(rr.run_dir_for(profile, recursion_dir)))]
+    for path in committed_runs(committed_root):
+        verified = rr.committed_run(path)
+        if verified is not None:
+            runs.append((f"runs/{verified.name}", verified))
+    return runs
+
+
+def run_series(run_dir: str | Path) -> dict[str, dict]:
+    """Per setting, the measured series the forecasts start from.
+
+    Returns ``{setting: {"generation", "drift_U", "noise_U", "U", "spectra"}}`` with the first four
+    as arrays over generations ``0..G`` (from the run's generations table) and ``spectra`` the
+    log-spectra of ``G_m/m`` on the run's fixed observed index set, shape ``(G+1, d)``
+    (:func:`sigma_lib.maths.forecast.log_spectrum`, recomputed from the stored embeddings).
+
+    Raises ``ValueError`` if a log-spectrum does not sum to the table's ``U`` (to 1e-6 nats): then
+    the spectra are not the ones the table's Track II was measured on.
+    """
+    run_dir = Path(run_dir)
+    cfg = json.loads((run_dir / "manifest.json").read_text())["config"]
+    table = rr._by_setting(rr.load_table(run_dir, "generations"))
+    cache: dict[Path, np.ndarray] = {}
+    out = {}
+    for setting, rows in table.items():
+        spectra = []
+        for r in rows:
+            folder = generation_dir(run_dir, setting, r["generation"])
+            if folder not in cache:
+                emb = load_embeddings(folder)
+                observed = select_observed_indices(emb.shape[0], cfg["m"], cfg["seed"])
+                (G_m,), _ = observed_grams([emb], [observed], emb.shape[0])
+                cache[folder] = log_spectrum(G_m, cfg["m"], cfg["eps"])
+            spectrum = cache[folder]
+            if abs(spectrum.sum() - r["U"]) > 1e-6 * max(1.0, abs(r["U"])):
+                raise ValueError(f"{folder}: the log-spectrum sums to {spectrum.sum()!r} but the table's U is "
+                                 f"{r['U']!r}: the embeddings and the table disagree")
+            spectra.append(spectrum)
+        out[setting] = {"generation": np.array([r["generation"] for r in rows]),
+                        "drift_U": np.array([r["drift_U"] for r in rows], dtype=float),
+                        "noise_U": np.array([r["noise_U"] for r in rows], dtype=float),
+                        "U": np.array([r["U"] for r in rows], dtype=float), "spectra": np.vstack(spectra)}
+    return out
+
+
+def backtest_rows(label: str, series: Mapping[str, Mapping], min_origin: int = 1) -> list[dict]:
+    """One row per (setting, origin ``t``, horizon ``k``) of a run: measured drift at ``t + k``,
+    each method's forecast and absolute error, the target's index-set noise, and the winner(s).
+
+    Parameters
+    ----------
+    label : str
+        The run's name in the rows.
+    series : mapping
+        :func:`run_series`'s output.
+    min_origin : int
+        Smallest origin ``t`` (``>= 1``: linear extrapolation and DMD need two generations).
+
+    Raises
+    ------
+    ValueError
+        If ``min_origin < max(METHODS.values()) - 1`` (a method could not forecast).
+    """
+    if min_origin < max(METHODS.values()) - 1:
+        raise ValueError(f"min_origin must be >= {max(METHODS.values()) - 1} so that every method can forecast, "
+                         f"got {min_origin}")
+    rows = []
+    for setting, s in series.items():
+        G = len(s["generation"]) - 1
+        for t in range(min_origin, G):
+            for k in range(1, G - t + 1):
+                pred = forecast_drift(s["drift_U"][: t + 1], s["spectra"][: t + 1], k, s["U"][0])
+                actual = float(s["drift_U"][t + k])
+                errors = {m: abs(v - actual) for m, v in pred.items()}
+                rows.append({"run": label, "setting": setting, "origin": t, "horizon": k, "target": t + k,
+                             "actual": actual, "noise_U": float(s["noise_U"][t + k]),
+                             **{f"{m}_forecast": v for m, v in pred.items()},
+                             **{f"{m}_error": e for m, e in errors.items()},
+                             "winner": " + ".join(winners(errors))})
+    return rows
+
+
+def backtest(runs: Iterable[tuple[str, Path]]) -> list[dict]:
+    """:func:`backtest_rows` of every ``(label, folder)`` in ``runs``."""
+    rows = []
+    for label, path in runs:
+        rows += backtest_rows(label, run_series(path))
+    return rows
+
+
+def error_table(rows: list[dict], by=("run", "setting", "horizon")) -> list[dict]:
+    """Per group (default: run, setting, horizon): the number of forecasts, each method's mean
+    absolute error, how often each method wins (ties count for every tied method), and the mean
+    two-standard-deviation index-set noise of the targets (errors below it cannot be told apart)."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(tuple(r[k] for k in by), []).append(r)
+    out = []
+    for key, rs in groups.items():
+        row = dict(zip(by, key))
+        row["n_forecasts"] = len(rs)
+        for m in METHODS:
+            row[f"{m}_mae"] = float(np.mean([r[f"{m}_error"] for r in rs]))
+        for m in METHODS:
+            row[f"{m}_wins"] = sum(m in r["winner"].split(" + ") for r in rs)
+        row["noise_2sd"] = float(np.mean([2 * r["noise_U"] for r in rs]))
+        row["best_mae"] = min(METHODS, key=lambda m: row[f"{m}_mae"])
+        out.append(row)
+    return out
+
+
+def dmd_verdict(summary: list[dict]) -> dict:
+    """Counts over the rows of an :func:`error_table`: in how many groups DMD has the smallest mean
+    absolute error, and in how many it beats each baseline; with the total of forecasts won."""
+    return {"groups": len(summary), "dmd_best": sum(r["best_mae"] == "dmd" for r in summary),
+            "dmd_beats_persistence": sum(r["dmd_mae"] < r["persistence_mae"] for r in summary),
+            "dmd_beats_linear": sum(r["dmd_mae"] < r["linear_mae"] for r in summary),
+            "forecasts": sum(r["n_forecasts"] for r in summary),
+            **{f"{m}_wins": sum(r[f"{m}_wins"] for r in summary) for m in METHODS}}
+
+
+# -- figures ---------------------------------------------------------------------------------------
+def _panels(n: int, figsize_per_panel, max_columns: int = 2):
+    """A figure of ``n`` panels in rows of at most ``max_columns`` (unused axes removed), and the axes in order."""
+    import matplotlib.pyplot as plt
+
+    cols = min(max_columns, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(figsize_per_panel[0] * cols, figsize_per_panel[1] * rows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.remove()
+    return fig, flat[:n]
+
+
+METHOD_STYLE = {"persistence": dict(color="C7", marker="o", linestyle=":"),
+                "linear": dict(color="C1", marker="^", linestyle="--"),
+                "dmd": dict(color="C4", marker="s", linestyle="-")}
+
+
+def mae_by_horizon_figure(summary: list[dict], figsize_per_panel=(5, 3.4)):
+    """One panel per run: each method's mean absolute error against horizon (pooled over settings,
+    weighted by forecasts), with the targets' mean ±2 sd index-set noise as a grey line."""
+    runs = list(dict.fromkeys(r["run"] for r in summary))
+    fig, axes = _panels(len(runs), figsize_per_panel)
+    for ax, run in zip(axes, runs):
+        mine = [r for r in summary if r["run"] == run]
+        hs = sorted({r["horizon"] for r in mine})
+
+        def pooled(key):
+            return [np.average([r[key] for r in mine if r["horizon"] == h],
+                               weights=[r["n_forecasts"] for r in mine if r["horizon"] == h]) for h in hs]
+
+        for m, style in METHOD_STYLE.items():
+            ax.plot(hs, pooled(f"{m}_mae"), label=m, **style)
+        ax.plot(hs, pooled("noise_2sd"), color="0.5", linewidth=2, alpha=0.6, label="2 sd index-set noise")
+        ax.set_title(run, fontsize=9)
+        ax.set_xlabel("horizon k (generations ahead)")
+        ax.set_ylabel("mean absolute error of $\\Delta U$ (nats)")
+        ax.set_xticks(hs)
+        ax.set_xlim(min(hs) - 0.5, max(hs) + 0.5)
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def forecast_paths_figure(rows: list[dict], series: Mapping[str, Mapping], run: str, figsize_per_panel=(5, 3.4)):
+    """One panel per setting of ``run``: the measured drift with its ±2 sd band, and each method's
+    forecasts from every origin (thin lines from the origin's measured value)."""
+    from matplotlib.ticker import MaxNLocator
+
+    settings = list(series)
+    fig, axes = _panels(len(settings), figsize_per_panel)
+    for ax, setting in zip(axes, settings):
+        s = series[setting]
+        g, y, b = s["generation"], s["drift_U"], 2 * s["noise_U"]
+        ax.fill_between(g, y - b, y + b, color="C0", alpha=0.15, linewidth=0)
+        ax.plot(g, y, "-o", color="C0", markersize=4, label="measured (band ±2 sd)")
+        mine = [r for r in rows if r["run"] == run and r["setting"] == setting]
+        origins = sorted({r["origin"] for r in mine})
+        for origin in origins:
+            path = sorted((r for r in mine if r["origin"] == origin), key=lambda r: r["horizon"])
+            for m, style in METHOD_STYLE.items():
+                xs = [origin] + [r["target"] for r in path]
+                ys = [y[origin]] + [r[f"{m}_forecast"] for r in path]
+                ax.plot(xs, ys, linewidth=1, markersize=3, alpha=0.8, label=m if origin == origins[0] else None, **style)
+        ax.axhline(0, color="0.6", linewidth=0.6)
+        ax.set_title(f"{run}, {setting}", fontsize=9)
+        ax.set_xlabel("generation")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("Track II drift $\\Delta U$ (nats)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
