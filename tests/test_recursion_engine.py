@@ -150,3 +150,15 @@ def test_hugging_face_path_with_a_local_tiny_opt(tiny_opt, tmp_path, cache):
 def test_a_model_that_is_not_local_gives_instructions(tmp_path):
     with pytest.raises(FileNotFoundError, match="not available locally.*huggingface-cli download"):
         load_pretrained(str(tmp_path / "no-such-model"))
+
+
+def test_tables_do_not_depend_on_the_blas_threads(tmp_path, cache):
+    """The baseline is measured with one BLAS thread, like every checkpoint: with more BLAS threads in
+    the process, theta_0's drift against itself is still exactly 0 (it was 4.5e-13 on 2 threads)."""
+    from threadpoolctl import threadpool_limits
+
+    cfg = run_config("smoke", settings="S1", generations=1, reseed_baseline=False)
+    with threadpool_limits(limits=2, user_api="blas"):
+        tables = run_experiment(cfg, tmp_path / "run", cache, progress=False, log=lambda s: None)
+    g0 = tables["generations"][0]
+    assert g0["generation"] == 0 and g0["drift_U"] == 0.0 and g0["noise_U"] == 0.0

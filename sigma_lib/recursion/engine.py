@@ -204,7 +204,8 @@ class Experiment:
     def use_baseline(self, emb0: np.ndarray) -> None:
         """Measure the baseline's tracks on the run's index sets once; later checkpoints compare to it."""
         cfg = self.cfg
-        self._monitor = baseline_monitor(emb0, cfg.m, cfg.seed, cfg.eps, cfg.n_draws)
+        with threadpool_limits(limits=1, user_api="blas"):  # as in `measure`: the same bits whatever the BLAS threads
+            self._monitor = baseline_monitor(emb0, cfg.m, cfg.seed, cfg.eps, cfg.n_draws)
 
     def measure(self, rows, emb, emb0, model) -> dict:
         cfg = self.cfg
