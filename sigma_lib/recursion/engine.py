@@ -134,7 +134,8 @@ class Experiment:
                 remove_partials(setting_dir)
         torch.set_num_threads(cfg.threads)
         tech = verify_assets(TECH_DIR)
-        self.contexts = spread_subset(load_contexts(split="train"), cfg.n_contexts)
+        train = load_contexts(split="train")
+        self.contexts = spread_subset(train, cfg.n_contexts)
         self.heldout = spread_subset(load_contexts(split="heldout"), cfg.n_heldout)
         self.prompts = spread_subset(load_prompt_bank(), cfg.n_prompts)
         self.N = len(self.prompts) * cfg.responses_per_prompt
@@ -145,8 +146,7 @@ class Experiment:
                     "versions": _versions()}
         _check_manifest(self.run_dir, manifest, ("config", "assets", "versions"))  # before any theta_0 work
         # theta_0 (from-scratch models only) may be trained on more contexts than the recursion uses
-        base_contexts = self.contexts if cfg.base_contexts is None else spread_subset(load_contexts(split="train"),
-                                                                                      cfg.base_contexts)
+        base_contexts = self.contexts if cfg.base_contexts is None else spread_subset(train, cfg.base_contexts)
         base_path, self.base_info = build_base_model(cfg, [c["text"] for c in base_contexts], self.cache_dir, progress)
         self.base_path = base_path
         manifest.update({"base_model": self.base_info, "hardware": hardware(cfg.device),

@@ -24,7 +24,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .run_report import _num
+from .run_report import _num, bootstrap_sds
 
 HOLDS, FAILS, PARTLY, WITHIN, NOT_RUN = "holds", "fails", "partly", "within noise", "not run"
 
@@ -230,17 +230,6 @@ def spearman_permutation(x, y) -> tuple[float, float]:
     return obs, float(np.mean(np.asarray(null) <= obs + 1e-12))
 
 
-def surface_bands(run_path: str | Path, n_boot: int = 30, seed: int = 0) -> dict:
-    """Bootstrap standard deviations (over responses of generation 0) of distinct-2 and HHI."""
-    from ..maths.signals import bootstrap_sd
-    from ..maths.surface import distinct_n, hashed_ngram_hhi
-    from ..recursion.checkpoint import generation_dir, load_texts
-
-    texts = [r["text"] for r in load_texts(generation_dir(run_path, "base", 0))]
-    return {"distinct_2": bootstrap_sd(texts, distinct_n, n_boot, seed),
-            "hhi": bootstrap_sd(texts, hashed_ngram_hhi, n_boot, seed)}
-
-
 def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_rows: list[dict] | None = None,
                n_boot: int = 30, seed: int = 0, where: Mapping[str, str] | None = None) -> list[dict]:
     """The paper's claims about the recursion, each judged on one run (see the module docstring).
@@ -255,7 +244,7 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
     where = dict(where or {})
     by = _by_setting(gen_rows)
     last = {s: r[-1] for s, r in by.items()}
-    bands = surface_bands(run_path, n_boot, seed) if run_path is not None else {}
+    bands = bootstrap_sds(run_path, ("distinct_2", "hhi"), n_boot, seed) if run_path is not None else {}
     rows = []
 
     def add(cid, claim, paper, value, verdict):

@@ -27,14 +27,8 @@ import math
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-import numpy as np
-
-from ..maths.signals import bootstrap_sd, rankme, vendi_score
-from ..maths.surface import distinct_n, hashed_ngram_hhi
-from ..recursion.checkpoint import generation_dir, load_embeddings, load_texts
 from ..recursion.config import setting_spec
-from ..recursion.measures import HHI_BUCKETS, HHI_N
-from .run_report import _by_setting, load_table
+from .run_report import _by_setting, bootstrap_sds, load_table, with_spectral_peers
 
 COLLAPSE = ("S1", "S2")
 
@@ -71,18 +65,6 @@ def describe_setting(setting: str, alpha: float = 0.0) -> dict:
             "trains on": data[spec["data"]]}
 
 
-def bootstrap_sds(run_dir: str | Path, n_draws: int = 30, seed: int = 0) -> dict[str, float]:
-    """Standard deviation of distinct-2, HHI, Vendi and RankMe at theta_0 over bootstrap resamples
-    of its responses (texts for the first two, embeddings ``(N, d)`` for the others)."""
-    base = generation_dir(run_dir, "base", 0)
-    emb0 = load_embeddings(base)
-    texts0 = [r["text"] for r in load_texts(base)]
-    return {"distinct_2": bootstrap_sd(texts0, lambda t: distinct_n(t, 2), n_draws, seed),
-            "hhi": bootstrap_sd(texts0, lambda t: hashed_ngram_hhi(t, HHI_N, HHI_BUCKETS), n_draws, seed),
-            "vendi": bootstrap_sd(emb0, vendi_score, n_draws, seed),
-            "rankme": bootstrap_sd(emb0, rankme, n_draws, seed)}
-
-
 def signal_series(run_dir: str | Path, n_draws: int = 30, seed: int = 0, source: str = "") -> list[dict]:
     """Every signal of every setting and generation of a run, with the standard deviation of one
     checkpoint's value (see the module docstring). One row per ``(setting, generation, signal)``:
@@ -92,15 +74,11 @@ def signal_series(run_dir: str | Path, n_draws: int = 30, seed: int = 0, source:
     from the stored embeddings.
     """
     rows_by_setting = _by_setting(load_table(run_dir, "generations"))
-    boot = bootstrap_sds(run_dir, n_draws, seed)
+    boot = bootstrap_sds(run_dir, n_draws=n_draws, seed=seed)
     out = []
     for setting, rows in rows_by_setting.items():
         for r in rows:
-            if "vendi" not in r or r.get("vendi") is None:
-                folder = (generation_dir(run_dir, "base", 0) if r["generation"] == 0
-                          else generation_dir(run_dir, setting, r["generation"]))
-                emb = load_embeddings(folder)
-                r = {**r, "vendi": vendi_score(emb), "rankme": rankme(emb)}
+            r = with_spectral_peers(run_dir, setting, r)
             for key, _, _, noise in SIGNALS:
                 sd = boot[key] if noise == "bootstrap" else float(r.get(noise) or 0.0)
                 out.append({"source": source, "setting": setting, "generation": int(r["generation"]), "signal": key,
@@ -238,8 +216,9 @@ def share_in_words(shares: Mapping[str, float], reference: str = "S2") -> str:
 
 
 def long_to_wide(series: Sequence[Mapping]) -> list[dict]:
-    """The series as one row per ``(setting, generation)`` with ``<signal>`` and ``<signal>_sd`` columns
-    (for plotting with :func:`sigma_lib.report.plots.plot_settings` and for the CSV)."""
+    """The series as one row per ``(setting, generation)`` with ``<signal>``, ``<signal>_sd`` and
+    ``<signal>_change`` columns, in the series' order (for plotting with
+    :func:`sigma_lib.report.plots.plot_settings` and for the CSV)."""
     wide: dict = {}
     for r in series:
         row = wide.setdefault((r["setting"], r["generation"]), {"setting": r["setting"], "generation": r["generation"],
@@ -247,7 +226,7 @@ def long_to_wide(series: Sequence[Mapping]) -> list[dict]:
         row[r["signal"]] = r["value"]
         row[f"{r['signal']}_sd"] = r["sd"]
         row[f"{r['signal']}_change"] = r["change"]
-    return [wide[k] for k in sorted(wide, key=lambda k: (list(dict.fromkeys(s for s, _ in wide)).index(k[0]), k[1]))]
+    return list(wide.values())
 
 
 def summary_sentence(verdicts: Sequence[Mapping]) -> str:
@@ -269,9 +248,3 @@ def summary_sentence(verdicts: Sequence[Mapping]) -> str:
 def _join(items: Sequence[str]) -> str:
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def as_array(series: Sequence[Mapping], setting: str, key: str, column: str = "value") -> np.ndarray:
-    """``column`` of one setting's signal ordered by generation (for a quick look or a test)."""
-    rows = sorted((r for r in series if r["setting"] == setting and r["signal"] == key), key=lambda r: r["generation"])
-    return np.array([r[column] for r in rows], dtype=np.float64)

@@ -126,6 +126,28 @@ def overview(rows: Iterable[Mapping], panels: Sequence[str] = ("drift_U", "drift
     return fig
 
 
+def signals_grid(rows: Iterable[Mapping], labels: Mapping[str, str], columns: int = 3, figsize_per_panel=(4.33, 3.5)):
+    """One panel per signal of ``labels`` (``{column: axis label}``), every setting in ``rows`` with
+    its ``±2 <column>_sd`` band, and the settings' legend in the first free panel; drift panels get
+    a zero line. ``rows`` are wide rows (:func:`sigma_lib.report.controls.long_to_wide`)."""
+    import matplotlib.pyplot as plt
+
+    rows = list(rows)
+    n = len(labels) + 1  # the legend takes a panel of its own
+    nrows = -(-n // columns)
+    fig, axes = plt.subplots(nrows, columns, figsize=(figsize_per_panel[0] * columns, figsize_per_panel[1] * nrows),
+                             squeeze=False)
+    for ax, (key, label) in zip(axes.flat, labels.items()):
+        plot_settings(ax, rows, key, f"{key}_sd", ylabel=label, zero=key.startswith("drift_"))
+        ax.get_legend().remove()
+    for ax in list(axes.flat)[len(labels):]:
+        ax.axis("off")
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    axes.flat[len(labels)].legend(handles, names, loc="center", fontsize=11, title="setting (band: ±2 sd)")
+    fig.tight_layout()
+    return fig
+
+
 def normalised_overlay(rows: Iterable[Mapping], columns: Mapping[str, str] | None = None, figsize_per_panel=(5, 3.6)):
     """Figure 3 of the paper: several series per setting, each min-max normalised to [0, 1]."""
     import matplotlib.pyplot as plt

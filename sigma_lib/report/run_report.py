@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,14 @@ import numpy as np
 from ..common.profiles import OUTPUT_FOLDERS
 from ..maths.run_summary import run_summary
 from ..maths.signals import bootstrap_sd, first_exit, rankme, vendi_score
-from ..maths.surface import distinct_n, spearman
-from ..recursion.checkpoint import generation_dir, load_embeddings, load_texts, read_done
+from ..maths.surface import distinct_n, hashed_ngram_hhi, spearman
+from ..recursion.checkpoint import (
+    generation_dir,
+    load_embeddings,
+    load_texts,
+    read_done,
+)
+from ..recursion.measures import HHI_BUCKETS, HHI_N
 
 PAPER_FILE = Path(__file__).resolve().parent.parent / "data" / "paper_reported.json"
 
@@ -182,6 +189,36 @@ def bucket_table(run_dir: str | Path) -> list[dict]:
     return [{**r, "reseed_noise_U": noise.get(r["bucket"])} for r in rows]
 
 
+#: The signals whose noise is a bootstrap over theta_0's responses: what each resamples (the
+#: responses' texts or their ``(N, d)`` embeddings) and the statistic, as the engine measures it.
+G0_BOOTSTRAP = {"distinct_2": ("texts", partial(distinct_n, n=2)),
+                "hhi": ("texts", partial(hashed_ngram_hhi, n=HHI_N, n_buckets=HHI_BUCKETS)),
+                "vendi": ("embeddings", vendi_score), "rankme": ("embeddings", rankme)}
+
+
+def bootstrap_sds(run_dir: str | Path, keys=tuple(G0_BOOTSTRAP), n_draws: int = 30, seed: int = 0) -> dict[str, float]:
+    """Standard deviation of each signal in ``keys`` at theta_0 over ``n_draws`` bootstrap resamples
+    of its responses (:data:`G0_BOOTSTRAP`); each signal's resamples are seeded by ``seed`` alone."""
+    base = generation_dir(run_dir, "base", 0)
+    items: dict[str, object] = {}
+    out = {}
+    for key in keys:
+        kind, statistic = G0_BOOTSTRAP[key]
+        if kind not in items:
+            items[kind] = load_embeddings(base) if kind == "embeddings" else [r["text"] for r in load_texts(base)]
+        out[key] = bootstrap_sd(items[kind], statistic, n_draws, seed)
+    return out
+
+
+def with_spectral_peers(run_dir: str | Path, setting: str, row: dict) -> dict:
+    """A generations-table ``row`` with its Vendi score and RankMe: as the engine measured them, or,
+    for runs made before it did, computed from the generation's stored embeddings."""
+    if row.get("vendi") is not None:
+        return row
+    emb = load_embeddings(generation_dir(run_dir, setting, row["generation"]))
+    return {**row, "vendi": vendi_score(emb), "rankme": rankme(emb)}
+
+
 def beyond_signals(run_dir: str | Path, n_draws: int = 30, seed: int = 0) -> tuple[list[dict], list[dict]]:
     """Signals beside Sigma-UB on the same responses, and the generation at which each leaves its band.
 
@@ -191,19 +228,11 @@ def beyond_signals(run_dir: str | Path, n_draws: int = 30, seed: int = 0) -> tup
     held-out contexts for the NLL) and the first generation outside it.
     """
     gen_rows = load_table(run_dir, "generations")
-    base = generation_dir(run_dir, "base", 0)
-    emb0 = load_embeddings(base)
-    texts0 = [r["text"] for r in load_texts(base)]
-    bands = {"vendi": 2 * bootstrap_sd(emb0, vendi_score, n_draws, seed),
-             "rankme": 2 * bootstrap_sd(emb0, rankme, n_draws, seed),
-             "distinct_2": 2 * bootstrap_sd(texts0, distinct_n, n_draws, seed)}
+    bands = {k: 2 * v for k, v in bootstrap_sds(run_dir, ("vendi", "rankme", "distinct_2"), n_draws, seed).items()}
     series, exits = [], []
     for s, rows in _by_setting(gen_rows).items():
         for r in rows:
-            if r.get("vendi") is None:  # runs made before the engine measured Vendi and RankMe
-                folder = base if r["generation"] == 0 else generation_dir(run_dir, s, r["generation"])
-                emb = load_embeddings(folder)
-                r = {**r, "vendi": vendi_score(emb), "rankme": rankme(emb)}
+            r = with_spectral_peers(run_dir, s, r)
             series.append({"setting": s, "generation": r["generation"], "drift_U": r["drift_U"],
                            "vendi": r["vendi"], "rankme": r["rankme"], "distinct_2": r["distinct_2"],
                            "heldout_nll": r["heldout_nll"]})
