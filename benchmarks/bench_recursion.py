@@ -9,6 +9,22 @@ cache, the engine's nucleus sampler on real TECH contexts) and training tokens/s
 2 * params FLOP, a trained one about 6 * params. For the small model, the batched sampler is also
 compared with sampling one prompt at a time (same tokens). Finally, seconds per stage per
 generation from a finished run's timings table (``--run-dir``, default the committed real-LM run).
+
+``--profile`` adds, per model and precision, the ten costliest torch operators of one training
+step and of one batched sampling call (``torch.profiler``, self CPU time): where the time goes.
+
+Where the time went (SmolLM2-135M, 2 threads, 2026-12-03, a machine of this kind *without* AMX:
+``lscpu`` lists avx512_bf16 but no amx flags; ``torch.backends.cpu.get_cpu_capability()`` = AVX512):
+
+* the limit itself: a 1024x576 @ 576x1536 matmul ran at 0.14 TFLOP/s in bf16 and 0.28 in fp32,
+  so on such a machine bf16 is the *slow* path (earlier sessions measured 1.7-2.4 TFLOP/s in bf16 on
+  machines with AMX). Check the printed limits before choosing ``precision``.
+* training step, bf16 autocast (16 x 64 tokens): ``aten::mm`` 60 % of self CPU time, weight casts
+  (``aten::copy_``/``_to_copy``) 9 %, log-softmax over the 49,152-token vocabulary and its backward
+  9 %, SDPA attention 7 %, AdamW's foreach ops about 6 %.
+* sampling, fp32 (batch 128, 64-token prompts, 16 new tokens): ``aten::mm`` 52 %, elementwise
+  ``mul`` (RMSNorm, RoPE, SiLU gating) 14 %, KV-cache ``cat`` 6 %, SDPA 5 %, ``topk`` of the nucleus
+  5 %, fancy indexing 4 %, the float64 softmax 2 %.
 """
 from __future__ import annotations
 
@@ -70,6 +86,10 @@ def bench_model(name: str, precisions: list[str], a) -> None:
         s_frac = st.tokens_per_second * 2 * n_params / (limit * 1e9)
         t_frac = tr.tokens_per_second * 6 * n_params / (limit * 1e9)
         print(f"  {precision:<9} {limit:13.0f} {st.tokens_per_second:13.0f} {s_frac:9.1%} {tr.tokens_per_second:12.0f} {t_frac:9.1%}")
+    if a.profile:
+        for precision in precisions:
+            profile_steps(model, path, ids[: cfg.batch_size], mask[: cfg.batch_size], prompts[: a.batch_size],
+                          seeds[: a.batch_size], precision=precision, pad_id=tok.pad_token_id, device=a.device)
     if a.naive_prompts and n_params < 10_000_000:
         n = a.naive_prompts
         one, many = SampleStats(), SampleStats()
@@ -79,6 +99,29 @@ def bench_model(name: str, precisions: list[str], a) -> None:
                       device=a.device, stats=many)
         print(f"  fp32, {n} prompts: batched {many.tokens_per_second:.0f} tokens/s against one at a time "
               f"{one.tokens_per_second:.0f} ({many.tokens_per_second / one.tokens_per_second:.1f}x; identical tokens: {out1 == outb})")
+
+
+def profile_steps(model, path, ids, mask, prompts, seeds, *, precision: str, pad_id: int, device: str,
+                  new_tokens: int = 8, top: int = 10) -> None:
+    """Print the ``top`` costliest operators (self CPU time) of one training step on ``ids`` (B, L)
+    and of one sampling call of ``new_tokens`` tokens for ``prompts``, after a warm-up of each."""
+    from torch.profiler import ProfilerActivity, profile
+
+    def report(title, fn):
+        fn()  # warm-up: first calls allocate and pick kernels
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            fn()
+        rows = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+        total = sum(e.self_cpu_time_total for e in rows) or 1
+        print(f"  profile {precision} {title}: " + ", ".join(
+            f"{e.key} {e.self_cpu_time_total / total:.0%}" for e in rows[:top]))
+
+    fresh, _ = load_pretrained(str(path), device)
+    report("train step", lambda: train_causal_lm(fresh, ids, mask, 1, ids.shape[0], 1e-5, 0.0, ("profile",), device,
+                                                 precision=precision))
+    infer = inference_copy(model, precision)
+    report("sampling", lambda: sample(infer, prompts, seeds, new_tokens, batch_size=len(prompts), pad_id=pad_id,
+                                      device=device))
 
 
 def main():
@@ -91,12 +134,13 @@ def main():
     ap.add_argument("--train-blocks", type=int, default=128)
     ap.add_argument("--naive-prompts", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--profile", action="store_true", help="also print the costliest operators (torch.profiler)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--run-dir", default="runs/real-cpu")
     ap.add_argument("--cache-dir", default="outputs/cache")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    print(f"device={a.device} threads={a.threads}")
+    print(f"device={a.device} threads={a.threads} cpu_capability={torch.backends.cpu.get_cpu_capability()}")
     for name in a.models:
         bench_model(name, a.precisions, a)
 

@@ -85,7 +85,9 @@ def _versions() -> dict:
 def hardware(device: str) -> dict:
     """What the run ran on (recorded in the manifest; not part of the resume check)."""
     info = {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            # AVX512 without AMX makes bf16 matmuls slower than fp32 (benchmarks/bench_recursion.py)
+            "cpu_capability": torch.backends.cpu.get_cpu_capability()}
     if str(device).startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(torch.device(device))
     return info
