@@ -17,7 +17,7 @@ export OMP_WAIT_POLICY := PASSIVE
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-NOTEBOOKS   := theorems corpus recursion metrics appendix real_lm collapse forecast monitor results
+NOTEBOOKS   := theorems corpus recursion metrics appendix real_lm collapse known_answers forecast monitor results
 LIB_SOURCES := $(shell find sigma_lib -name '*.py')
 GENERATED   := $(NOTEBOOKS:%=book/generated/%.ipynb)
 PAPERMILL   := $(BIN)/papermill --no-progress-bar --cwd notebooks
@@ -57,6 +57,8 @@ book/generated/results.ipynb: book/generated/theorems.ipynb book/generated/recur
 # The report chapters only read the recursion chapter's run (and, for the controls, the committed runs).
 book/generated/metrics.ipynb book/generated/appendix.ipynb: book/generated/recursion.ipynb
 book/generated/collapse.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
+# Sigma against known answers: its dose-response reads theta_0 of the recursion run and of the committed runs.
+book/generated/known_answers.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
 
 book/generated/%.ipynb: notebooks/%.ipynb $(LIB_SOURCES) | setup
 	@mkdir -p book/generated

@@ -81,3 +81,27 @@ RECURSION: dict[str, dict] = {
                   suppress_special_tokens=True),
 }
 RECURSION["test"] = RECURSION["smoke"]  # every chapter's small profile is called "test" too (make notebooks-test)
+
+#: The chapter "Sigma against known answers": recursive Gaussian fitting beside its exact law, Sigma-UB
+#: on the same process, and a dose-response on theta_0's stored responses. Grid: ``ds`` x ``ns`` with
+#: ``n > d`` per setting; cells with ``n d > sufficient_above_nd`` draw each batch's sufficient statistics
+#: (exact law) instead of its points; ``accumulate-subsample`` runs where ``n d <= subsample_max_nd``.
+#: ``sigma_cells``: ``[d, n]`` cells of ``replace`` on which Sigma-UB is measured (``sigma_N`` points per
+#: evaluation, observed block ``sigma_m``, ``sigma_draws`` re-drawn index sets). ``dose_runs``: committed
+#: runs under ``runs/`` or ``"recursion"`` (the recursion chapter's run). ``default`` takes <= 2 min on 2 cores
+#: (one real-data fraction there, alpha-0.1: each further fraction adds about 15 s).
+KNOWN_ANSWERS: dict[str, dict] = {
+    "test": dict(seed=0, ds=[1, 3], ns=[10, 32], generations=10, replicates=100,
+                 settings=["replace", "accumulate", "accumulate-subsample", "alpha-0.1", "alpha-0.5"],
+                 sufficient_above_nd=30, subsample_max_nd=1000,
+                 sigma_cells=[[3, 10]], sigma_N=200, sigma_m=50, sigma_draws=5,
+                 naive_cells=[[3, 10]], naive_replicates=20,
+                 dose_qs=[0.0, 0.05, 0.3, 0.6, 0.9], dose_draws=3, noise_splits=4, dose_runs=["real-cpu"]),
+    "default": dict(seed=0, ds=[1, 3, 10, 31, 100], ns=[10, 32, 100, 316, 1000], generations=100, replicates=100,
+                    settings=["replace", "accumulate", "accumulate-subsample", "alpha-0.1"],
+                    sufficient_above_nd=3200, subsample_max_nd=1000,
+                    sigma_cells=[[3, 10], [10, 100], [10, 1000]], sigma_N=600, sigma_m=200, sigma_draws=10,
+                    naive_cells=[[3, 10], [10, 32], [31, 32]], naive_replicates=100,
+                    dose_qs=[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], dose_draws=6,
+                    noise_splits=12, dose_runs=["real-cpu", "recursion"]),
+}

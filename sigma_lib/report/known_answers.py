@@ -1,0 +1,304 @@
+"""The tables of the chapter "Sigma against known answers": recursive Gaussian fitting beside its exact law.
+
+:func:`recursion_table` runs the grid of :data:`sigma_lib.common.profiles.KNOWN_ANSWERS` (settings x
+``(d, n)`` cells, ``n > d``) with :func:`sigma_lib.maths.gaussian_recursion.simulate_recursion` and
+writes one row per (setting, ``d``, ``n``, generation ``1..G``): the simulated mean and standard
+error over replicates of ``log det Sigma_g - log det Sigma_0``, ``tr Sigma_g / d`` and
+``|mu_g - mu_0|^2`` beside their exact values (:mod:`sigma_lib.maths.gaussian_recursion_law`; empty
+where there is no closed form), and, for the cells of ``sigma_cells``, Sigma-UB measured on the same
+paths (:mod:`sigma_lib.maths.gaussian_recursion_sigma`).
+
+Draws: a cell with ``n d`` above ``sufficient_above_nd`` draws each batch's sufficient statistics
+from their exact law instead of the points (the ``draw`` column), so that ``d = 100, n = 1000`` fits
+the budget; ``accumulate-subsample`` needs the points and runs only where ``n d <= subsample_max_nd``.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Mapping
+
+import numpy as np
+
+from ..common.params import require_int, resolve_profile
+from ..common.profiles import KNOWN_ANSWERS
+from ..maths import gaussian_recursion as gr
+from ..maths import gaussian_recursion_law as law
+from ..maths import gaussian_recursion_sigma as gs
+from ..maths.tracks import DEFAULT_EPS
+
+#: Columns of ``gaussian_recursion.csv`` filled only for the Sigma cells, in order.
+SIGMA_COLUMNS = ("sigma_N", "sigma_m", "mean_true_drift_sigma", "mean_true_drift_second_moment",
+                 "mean_drift_U", "sd_drift_U", "mean_band_U", "mean_drift_U_centred", "sd_drift_U_centred",
+                 "mean_drift_U_unit", "sd_drift_U_unit", "mean_band_U_unit", "mean_drift_gamma_kf",
+                 "sd_drift_gamma_kf", "coverage_band", "coverage_theorem3", "coverage_bias_corrected",
+                 "coverage_centred", "coverage_theorem3_vs_sigma")
+
+
+#: The quantities with an exact law, as :func:`agreement` names them, in Markdown math.
+QUANTITY_TEX = {"log det Sigma_g - log det Sigma_0": r"$\log\det\Sigma_g - \log\det\Sigma_0$",
+                "tr Sigma_g / d": r"$\mathrm{tr}\,\Sigma_g / d$", "|mu_g - mu_0|^2": r"$|\mu_g - \mu_0|^2$"}
+
+
+def _int_list(params, key: str, minimum: int) -> list[int]:
+    values = params[key]
+    if not isinstance(values, (list, tuple)) or not values or any(
+            isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum for v in values):
+        raise ValueError(f"{key} must be a non-empty list of integers >= {minimum}, got {values!r}")
+    return [int(v) for v in values]
+
+
+def _cells(params, key: str) -> list[tuple[int, int]]:
+    cells = params[key]
+    if not isinstance(cells, (list, tuple)):
+        raise ValueError(f"{key} must be a list of [d, n] pairs, got {cells!r}")
+    out = []
+    for cell in cells:
+        if not isinstance(cell, (list, tuple)) or len(cell) != 2:
+            raise ValueError(f"{key} entry {cell!r} must be a pair [d, n]")
+        out.append(law.check_sizes(*cell))
+    return out
+
+
+def known_answers_parameters(profile: str = "default", **overrides) -> dict:
+    """The chapter's parameters: the profile's (:data:`KNOWN_ANSWERS`) with non-``None`` overrides, checked.
+
+    Raises ``ValueError`` naming the parameter: an unknown profile or name, fewer than 2 replicates,
+    an unknown setting, a Sigma cell with ``n <= d`` or ``d >= sigma_m``, ``sigma_m >= sigma_N``,
+    replaced fractions that do not start at 0 or leave ``[0, 1)``.
+    """
+    P = resolve_profile(KNOWN_ANSWERS, profile, overrides, "known_answers")
+    require_int(P, "seed", 0)
+    require_int(P, "replicates", 2)
+    require_int(P, "generations", 1)
+    for key in ("sufficient_above_nd", "subsample_max_nd", "sigma_N", "sigma_m", "sigma_draws", "naive_replicates",
+                "dose_draws", "noise_splits"):
+        require_int(P, key, 2 if key in ("sigma_draws", "dose_draws", "noise_splits") else 1)
+    P["ds"], P["ns"] = _int_list(P, "ds", 1), _int_list(P, "ns", 2)
+    for s in P["settings"]:
+        gr.check_setting(s)
+    P["sigma_cells"], P["naive_cells"] = _cells(P, "sigma_cells"), _cells(P, "naive_cells")
+    for d, n in P["sigma_cells"]:
+        if not d < P["sigma_m"] < P["sigma_N"]:
+            raise ValueError(f"sigma cell (d={d}, n={n}) needs d < sigma_m < sigma_N, got sigma_m={P['sigma_m']}, "
+                             f"sigma_N={P['sigma_N']}")
+        if "replace" not in P["settings"]:
+            raise ValueError("sigma_cells are measured on the replace setting: add 'replace' to settings")
+    qs = [float(q) for q in P["dose_qs"]]
+    if not qs or qs[0] != 0 or any(not 0 <= q < 1 for q in qs) or qs != sorted(set(qs)):
+        raise ValueError(f"dose_qs must be increasing fractions in [0, 1) starting at 0, got {P['dose_qs']!r}")
+    P["dose_qs"] = qs
+    if isinstance(P["dose_runs"], str) or not all(isinstance(r, str) for r in P["dose_runs"]):
+        raise ValueError(f"dose_runs must be a list of run names, got {P['dose_runs']!r}")
+    return P
+
+
+def grid_cells(P: Mapping) -> list[tuple[str, int, int, str]]:
+    """``(setting, d, n, draw)`` of every simulated cell, in the table's order."""
+    cells = []
+    for setting in P["settings"]:
+        for d in P["ds"]:
+            for n in P["ns"]:
+                if n <= d:
+                    continue
+                if setting == "accumulate-subsample":
+                    if n * d <= P["subsample_max_nd"]:
+                        cells.append((setting, d, n, "samples"))
+                    continue
+                cells.append((setting, d, n, "sufficient" if n * d > P["sufficient_above_nd"] else "samples"))
+    return cells
+
+
+def _mean_se(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return x.mean(axis=1), x.std(axis=1, ddof=1) / np.sqrt(x.shape[1])
+
+
+def cell_rows(paths: gr.RecursionPaths, sigma: gs.SigmaPaths | None = None) -> list[dict]:
+    """The rows of one cell, generations ``1..G`` (module docstring); Sigma columns ``None`` without ``sigma``."""
+    G = paths.generations
+    gens = np.arange(1, G + 1)
+    mean_ld, se_ld = _mean_se(paths.logdet)
+    sd_ld = paths.logdet.std(axis=1, ddof=1)
+    mean_tr, se_tr = _mean_se(paths.trace_ratio)
+    mean_mu, se_mu = _mean_se(paths.mean_sq)
+    ex_ld = ex_sd = ex_tr = ex_mu = None
+    if paths.setting == "replace":
+        ex_ld, ex_sd = law.replace_logdet_law(paths.d, paths.n, gens)
+    if paths.setting != "accumulate-subsample":
+        ex_tr, ex_mu = law.second_moment_law(paths.setting, paths.d, paths.n, gens)
+    sig = {}
+    if sigma is not None:
+        cov = gs.drift_coverage(sigma)
+        drifts = {k: sigma.drift(k) for k in ("U", "U_centred", "U_unit", "gamma_kf", "logdet_sigma", "logdet_second_moment")}
+        sig = {"sigma_N": sigma.N, "sigma_m": sigma.m}
+        for name, key in (("mean_true_drift_sigma", "logdet_sigma"), ("mean_true_drift_second_moment", "logdet_second_moment")):
+            sig[name] = drifts[key].mean(axis=1)
+        for key, col in (("U", "U"), ("U_centred", "U_centred"), ("U_unit", "U_unit"), ("gamma_kf", "gamma_kf")):
+            sig[f"mean_drift_{col}"] = drifts[key].mean(axis=1)
+            sig[f"sd_drift_{col}"] = drifts[key].std(axis=1, ddof=1)
+        sig["mean_band_U"], sig["mean_band_U_unit"] = sigma.band_U.mean(axis=1), sigma.band_U_unit.mean(axis=1)
+        for k, v in cov.items():
+            sig[f"coverage_{k}"] = v
+
+    def at(x, i):
+        return None if x is None else float(x[i])
+
+    rows = []
+    for i, g in enumerate(gens):
+        row = {"setting": paths.setting, "d": paths.d, "n": paths.n, "generation": int(g),
+               "replicates": paths.replicates, "draw": paths.draw,
+               "mean_logdet_change": float(mean_ld[g]), "se_logdet_change": float(se_ld[g]),
+               "exact_logdet_change": at(ex_ld, i), "sd_logdet_change": float(sd_ld[g]),
+               "exact_sd_logdet_change": at(ex_sd, i),
+               "mean_trace_ratio": float(mean_tr[g]), "se_trace_ratio": float(se_tr[g]), "exact_trace_ratio": at(ex_tr, i),
+               "mean_sq_mean_drift": float(mean_mu[g]), "se_sq_mean_drift": float(se_mu[g]),
+               "exact_sq_mean_drift": at(ex_mu, i)}
+        for col in SIGMA_COLUMNS:
+            v = sig.get(col)
+            row[col] = None if v is None else (int(v) if isinstance(v, int) else float(v[g]))
+        rows.append(row)
+    return rows
+
+
+def recursion_table(P: Mapping, *, progress=None) -> tuple[list[dict], dict]:
+    """Run the chapter's grid; returns ``(rows, sigma)`` with ``rows`` for ``gaussian_recursion.csv`` and
+    ``sigma[(d, n)]`` the :class:`~sigma_lib.maths.gaussian_recursion_sigma.SigmaPaths` of each Sigma cell
+    (on ``replace``). ``progress``, if given, is called with each cell's ``(setting, d, n, draw)``."""
+    sigma_cells = set(P["sigma_cells"])
+    rows, sigma = [], {}
+    for setting, d, n, draw in grid_cells(P):
+        if progress is not None:
+            progress((setting, d, n, draw))
+        keep = setting == "replace" and (d, n) in sigma_cells
+        paths = gr.simulate_recursion(setting, d, n, generations=P["generations"], replicates=P["replicates"],
+                                      seed=P["seed"], draw=draw, keep_states=keep)
+        sp = None
+        if keep:
+            sp = gs.sigma_on_recursion(paths, N=P["sigma_N"], m=P["sigma_m"], eps=DEFAULT_EPS,
+                                       n_draws=P["sigma_draws"], seed=P["seed"])
+            sigma[(d, n)] = sp
+        rows.extend(cell_rows(paths, sp))
+    return rows, sigma
+
+
+def _z(rows, mean: str, se: str, exact: str) -> np.ndarray:
+    z = [(r[mean] - r[exact]) / r[se] for r in rows if r[exact] is not None and r[se] > 0]
+    return np.array(z)
+
+
+def agreement(rows: list[dict]) -> list[dict]:
+    """Per setting and quantity with an exact law: how the simulation's means sit around it.
+
+    Each row: the number of (cell, generation) points, the share within 2 standard errors of the
+    exact value (0.95 expected), the largest ``|z|`` and where, and for ``replace`` the largest
+    relative gap between the simulated and exact sd of the change of ``log det``.
+    """
+    quantities = (("log det Sigma_g - log det Sigma_0", "mean_logdet_change", "se_logdet_change", "exact_logdet_change"),
+                  ("tr Sigma_g / d", "mean_trace_ratio", "se_trace_ratio", "exact_trace_ratio"),
+                  ("|mu_g - mu_0|^2", "mean_sq_mean_drift", "se_sq_mean_drift", "exact_sq_mean_drift"))
+    out = []
+    for setting in dict.fromkeys(r["setting"] for r in rows):
+        rs = [r for r in rows if r["setting"] == setting]
+        for label, mean, se, exact in quantities:
+            have = [r for r in rs if r[exact] is not None and r[se] > 0]
+            if not have:
+                continue
+            z = _z(have, mean, se, exact)
+            worst = have[int(np.argmax(np.abs(z)))]
+            row = {"setting": setting, "quantity": label, "points": len(have),
+                   "within_2se": float(np.mean(np.abs(z) <= 2)), "max_abs_z": float(np.max(np.abs(z))),
+                   "worst_d": worst["d"], "worst_n": worst["n"], "worst_generation": worst["generation"],
+                   "sd_ratio_max_gap": None}
+            if mean == "mean_logdet_change" and all(r["exact_sd_logdet_change"] for r in have):
+                row["sd_ratio_max_gap"] = float(max(abs(r["sd_logdet_change"] / r["exact_sd_logdet_change"] - 1) for r in have))
+            out.append(row)
+    return out
+
+
+def recheck(P: Mapping, a: Mapping, *, factor: int = 20) -> dict | None:
+    """Re-simulate the worst point of an :func:`agreement` row with ``factor`` times the replicates
+    (seed ``seed + 1``), where that cell is cheap (``n d <= sufficient_above_nd``); ``None`` otherwise.
+
+    Returns the new mean, standard error, ``z`` and the exact value at the worst generation, with the
+    replicates' skewness and mean / median there (a heavy right tail makes a mean over few replicates,
+    and its standard error, unreliable).
+    """
+    import scipy.stats
+
+    d, n, g = a["worst_d"], a["worst_n"], a["worst_generation"]
+    if n * d > P["sufficient_above_nd"]:
+        return None
+    key = {"log det Sigma_g - log det Sigma_0": "logdet", "tr Sigma_g / d": "trace_ratio", "|mu_g - mu_0|^2": "mean_sq"}[a["quantity"]]
+    paths = gr.simulate_recursion(a["setting"], d, n, generations=g, replicates=factor * P["replicates"], seed=P["seed"] + 1)
+    x = getattr(paths, key)[g]
+    if key == "logdet":
+        exact = float(law.replace_logdet_law(d, n, [g])[0][0])
+    else:
+        exact = float(law.second_moment_law(a["setting"], d, n, [g])[0 if key == "trace_ratio" else 1][0])
+    se = float(x.std(ddof=1) / np.sqrt(x.size))
+    return {"setting": a["setting"], "quantity": a["quantity"], "d": d, "n": n, "generation": g, "replicates": x.size,
+            "mean": float(x.mean()), "se": se, "exact": exact, "z": (float(x.mean()) - exact) / se,
+            "skewness": float(scipy.stats.skew(x)), "mean_over_median": float(x.mean() / np.median(x))}
+
+
+def settled(rows: list[dict], setting: str) -> float:
+    """The largest ``|mean change of log det|`` from generation ``G/2`` to ``G`` over the cells of a setting, nats."""
+    G = max(r["generation"] for r in rows)
+    half = max(1, G // 2)
+    by = {(r["d"], r["n"], r["generation"]): r["mean_logdet_change"] for r in rows if r["setting"] == setting}
+    return max(abs(by[(d, n, G)] - by[(d, n, half)]) for d, n, g in by if g == G)
+
+
+def final_generation(rows: list[dict]) -> list[dict]:
+    """The rows of the last generation of every cell (the grid's end point)."""
+    last = max(r["generation"] for r in rows)
+    return [r for r in rows if r["generation"] == last]
+
+
+def numerics_rows(P: Mapping) -> list[dict]:
+    """Naive refitting (``np.cov`` + ``multivariate_normal``) against the carried factor, per cell of
+    ``naive_cells`` under ``replace``: the share of naive paths that fail before the last generation, the
+    median generation of failure, and the carried simulation's finite paths and lowest ``log det``."""
+    G = P["generations"]
+    out = []
+    for d, n in P["naive_cells"]:
+        naive = np.array([gr.naive_recursion(d, n, generations=G, seed=P["seed"] * 100_003 + r)
+                          for r in range(P["naive_replicates"])])
+        failed = np.isnan(naive).any(axis=1)
+        first = [int(np.argmax(np.isnan(p))) for p in naive[failed]]
+        carried = gr.simulate_recursion("replace", d, n, generations=G, replicates=P["naive_replicates"], seed=P["seed"])
+        exact, _ = law.replace_logdet_law(d, n, [G])
+        out.append({"d": d, "n": n, "generations": G, "paths": P["naive_replicates"],
+                    "naive_failed": float(failed.mean()),
+                    "naive_median_failure_generation": float(np.median(first)) if first else None,
+                    "carried_finite": float(np.isfinite(carried.logdet).all(axis=0).mean()),
+                    "carried_lowest_logdet": float(carried.logdet.min()),
+                    "carried_mean_at_G": float(carried.logdet[-1].mean()), "exact_at_G": float(exact[0])})
+    return out
+
+
+def sigma_summary(sigma: Mapping, generations: int) -> list[dict]:
+    """Per Sigma cell at a few generations: exact change, true drifts, mean drifts of each track, the
+    index-set band against the spread over replicates, and the coverages."""
+    out = []
+    for (d, n), sp in sigma.items():
+        exact, exact_sd = law.replace_logdet_law(d, n, np.arange(generations + 1))
+        cov = gs.drift_coverage(sp)
+        dU = sp.drift("U")
+        marks = sorted({1, max(1, generations // 10), max(1, generations // 2), generations})
+        for g in marks:
+            spread = float(dU[g].std(ddof=1))
+            band = float(sp.band_U[g].mean())
+            out.append({"d": d, "n": n, "generation": g, "exact_change": float(exact[g]),
+                        "exact_sd": float(exact_sd[g]),
+                        "true_drift_sigma": float(sp.drift("logdet_sigma")[g].mean()),
+                        "true_drift_second_moment": float(sp.drift("logdet_second_moment")[g].mean()),
+                        "drift_U": float(dU[g].mean()), "drift_U_centred": float(sp.drift("U_centred")[g].mean()),
+                        "drift_U_unit": float(sp.drift("U_unit")[g].mean()),
+                        "drift_gamma_kf": float(sp.drift("gamma_kf")[g].mean()),
+                        "spread_drift_U": spread, "band_U": band,
+                        "variance_missed": 1 - band ** 2 / spread ** 2 if spread > 0 else None,
+                        "ridge_floor": gs.ridge_floor(d, sp.m, eps=sp.eps),
+                        "median_log_min_eigenvalue": float(np.median(sp.log_min_eigenvalue[g])),
+                        "log_ridge": float(np.log(sp.eps / sp.m)),
+                        **{f"coverage_{k}": float(v[g]) for k, v in cov.items()}})
+    return out
