@@ -117,7 +117,8 @@ def profile_steps(model, path, ids, mask, prompts, seeds, *, precision: str, pad
             f"{e.key} {e.self_cpu_time_total / total:.0%}" for e in rows[:top]))
 
     fresh, _ = load_pretrained(str(path), device)
-    report("train step", lambda: train_causal_lm(fresh, ids, mask, 1, ids.shape[0], 1e-5, 0.0, ("profile",), device,
+    report("train step", lambda: train_causal_lm(fresh, ids, mask, epochs=1, batch_size=ids.shape[0], lr=1e-5,
+                                                 weight_decay=0.0, seed_parts=("profile",), device=device,
                                                  precision=precision))
     infer = inference_copy(model, precision)
     report("sampling", lambda: sample(infer, prompts, seeds, new_tokens, batch_size=len(prompts), pad_id=pad_id,
