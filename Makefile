@@ -17,12 +17,12 @@ export OMP_WAIT_POLICY := PASSIVE
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-NOTEBOOKS   := theorems corpus recursion metrics appendix real_lm collapse known_answers forecast monitor results
+NOTEBOOKS   := theorems corpus recursion metrics appendix real_lm collapse replicates known_answers forecast monitor results
 LIB_SOURCES := $(shell find sigma_lib -name '*.py')
 GENERATED   := $(NOTEBOOKS:%=book/generated/%.ipynb)
 PAPERMILL   := $(BIN)/papermill --no-progress-bar --cwd notebooks
 
-.PHONY: setup test book notebooks-test corpus bench clean run-real run-paper run-controls
+.PHONY: setup test book notebooks-test corpus bench clean run-real run-paper run-controls run-rep run-seed examples
 
 setup: $(STAMP)
 
@@ -39,8 +39,10 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -c "import sigma_lib, torch, sentence_transformers, jupyter_book, nbval, papermill, gguf"
 	touch $(STAMP)
 
-# Unit tests + nbval regressions of every notebook (see [tool.pytest.ini_options]).
+# Lint every .py file and notebook ([tool.ruff]), then unit tests + nbval regressions of every
+# notebook (see [tool.pytest.ini_options]).
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 # Each notebook runs with the default profile into book/generated/ (re-run only when the notebook
@@ -57,6 +59,8 @@ book/generated/results.ipynb: book/generated/theorems.ipynb book/generated/recur
 # The report chapters only read the recursion chapter's run (and, for the controls, the committed runs).
 book/generated/metrics.ipynb book/generated/appendix.ipynb: book/generated/recursion.ipynb
 book/generated/collapse.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
+# Run to run: the book's run (seed 0) beside its committed replicates.
+book/generated/replicates.ipynb: book/generated/recursion.ipynb $(wildcard runs/default-seeds/*/checksums.json)
 # Sigma against known answers: its dose-response reads theta_0 of the recursion run and of the committed runs.
 book/generated/known_answers.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
 
@@ -95,16 +99,44 @@ run-real: setup
 
 # The controls that do not fit the book's 15 minutes (issue 14), on the book's small model with the
 # book's protocol, seeds and theta_0 (the recursion chapter's cache): accumulate-subsample and the
-# alpha sweep (S2 at alpha = 0.25 and 0.5; alpha = 0 is S2, alpha = 1 is `fresh`, both in the book's
+# alpha sweep (S2 at alpha = 0.25 and 0.5; alpha = 0 is S2, alpha = 1 is `repeat-real`, both in the book's
 # run). The collapse chapter reads it beside the book's run.
 SMALL_CACHE := --cache-dir outputs/default/recursion/cache
 run-controls: setup
 	$(RECURSION) --profile default --run-dir outputs/controls/run $(SMALL_CACHE) --export runs/controls \
 	  --set settings=accumulate-subsample,S2-a0.25,S2-a0.5
 
+# The small model's run-to-run noise (issue 24): the book's default run again with another seed,
+# `make run-seed SEED=1` (the seed changes theta_0, the index sets and the recursion), and with
+# theta_0 and the index sets of seed 0 kept, `make run-seed SEED=1 KEEP=1` (only the recursion's seed);
+# `SETTINGS=S1,S2` runs only those (a run grows by settings when it resumes). Exported without the
+# synthetic pools: four settings of 720 responses would not fit in 25 MiB with them.
+KEEP ?= 0
+SEED_RUN := seed-$(SEED)$(if $(filter 1,$(KEEP)),-theta0-kept,)
+SEED_SETS := --set seed=$(SEED) $(if $(filter 1,$(KEEP)),--set base_seed=0 --set index_seed=0,) \
+  $(if $(SETTINGS),--set settings=$(SETTINGS),)
+run-seed: setup
+	$(RECURSION) --profile default --run-dir outputs/seeds/$(SEED_RUN) $(SMALL_CACHE) \
+	  --export runs/default-seeds/$(SEED_RUN) --export-without-pools $(SEED_SETS)
+
+# The replicated real-LM study (issue 20): one run folder per seed, `make run-rep SEED=1`; seed 0
+# goes on to 20 generations with `make run-rep SEED=0 REP_GENERATIONS=20` (a run resumes and grows).
+SEED ?= 0
+REP_GENERATIONS ?= 10
+run-rep: setup
+	$(RECURSION) --profile real-rep --run-dir outputs/real-rep/seed-$(SEED) --cache-dir outputs/cache \
+	  --export runs/real-rep/seed-$(SEED) --set seed=$(SEED) --set generations=$(REP_GENERATIONS)
+
 # On a GPU machine (App. C.3's protocol: 50 generations of S1 and S2, bf16).
 run-paper: setup
 	$(RECURSION) --profile paper --run-dir outputs/paper/run --cache-dir outputs/cache --export runs/paper
+
+# The monitor chapter's worked example: copies of the committed SmolLM2 run's stored responses
+# (tests/test_examples.py fails when they differ).
+examples:
+	cp runs/real-cpu/base/gen_000/responses.jsonl examples/tech-run/g0.jsonl
+	cp runs/real-cpu/S1/gen_005/responses.jsonl examples/tech-run/S1-last.jsonl
+	cp runs/real-cpu/S2/gen_005/responses.jsonl examples/tech-run/S2-last.jsonl
 
 bench: setup
 	$(BIN)/python benchmarks/bench_gram.py
@@ -117,3 +149,15 @@ bench: setup
 clean:
 	rm -rf $(VENV) book/_build .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# The frozen unused TECH windows of the `new-real` control (sigma_lib/data/new_real/): the corpus
+# rebuild of `corpus`, checked byte for byte against the frozen TECH assets, minus every window they
+# use, in blocks of 256 (sigma_lib/corpus/new_real.py). The packages are pinned to the versions the
+# TECH manifest records (a stale package list would otherwise install older ones and the check fails).
+.PHONY: new-real-asset
+TECH_PINNED = $(shell $(PYTHON) -c "import json; print(' '.join(s['package'] + '=' + s['version'] for s in json.load(open('sigma_lib/data/tech/manifest.json'))['sources']))")
+new-real-asset: setup
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  apt-get install -y -qq $(TECH_PINNED) >/dev/null || { apt-get update -qq && apt-get install -y -qq $(TECH_PINNED) >/dev/null; }; \
+	else echo "make new-real-asset: not root or no apt-get; using the documentation already installed" >&2; fi
+	$(BIN)/python -m sigma_lib.corpus.new_real --freeze

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-
 from _common import Timer, threads
+
 from sigma_lib import GramAccumulator
 
 

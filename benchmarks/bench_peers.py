@@ -17,7 +17,8 @@ Then what Sigma-UB buys that the peers do not, measured:
   * the scaling law: on i.i.d. samples of one distribution, ``L_eps(G) - d log N`` and Track II's
     ``U`` stay put as N grows, while the raw log-determinant grows by ``d log 2`` per doubling.
 
-The texts default to the 720 shipped example responses (``examples/tech-run/g0.jsonl``), embedded
+The texts default to the shipped example responses (``examples/tech-run/g0.jsonl``, theta_0 of the
+committed SmolLM2 run: 540; the README's figures were measured on an earlier 720), embedded
 once with the frozen all-MiniLM-L6-v2 (384 dimensions).
 """
 from __future__ import annotations
@@ -31,7 +32,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _common import run_isolated, threads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +81,8 @@ for _ in range({repeats}):
 print(json.dumps({{"seconds": min(times), "peak_mib": peak_rss_mib() - base, "value": float(out)}}))
 """
 
-SIGMA = "from sigma_lib import *\nfrom sigma_lib.maths.noise import tracks_over_index_sets\nfrom sigma_lib.maths.signals import vendi_score, rankme"
+SIGMA = ("from sigma_lib import *\nfrom sigma_lib.maths.noise import tracks_over_index_sets\n"
+         "from sigma_lib.maths.signals import vendi_score, rankme")
 EMB_CASES = {
     # name: (imports, prepare, statement, slow)
     "Sigma-UB: Algorithm 1 (m rows)": (SIGMA, "obs = select_observed_indices(N, M, 0)",
@@ -89,29 +90,35 @@ EMB_CASES = {
     "Sigma-UB: Alg. 1 + noise band (20 sets)": (
         SIGMA, "sets = [select_observed_indices(N, M, 0), *bootstrap_index_sets(N, M, 20, 1)]",
         "tracks_over_index_sets([X], sets, N).U[0]", False),
-    "ours: full d x d Gram + L_eps": (SIGMA, "", "regularized_logdet(gram_matrix(unit_normalize(X)), DEFAULT_EPS)", False),
+    "ours: full d x d Gram + L_eps": (SIGMA, "", "regularized_logdet(gram_matrix(unit_normalize(X)), DEFAULT_EPS)",
+                                      False),
     "ours: vendi_score (d x d dual)": (SIGMA, "", "vendi_score(X)", False),
-    "vendi-score: score_dual (d x d)": ("from vendi_score.vendi import score_dual, score_X", "", "score_dual(X)", False),
-    "vendi-score: score_X (N x N kernel)": ("from vendi_score.vendi import score_dual, score_X", "", "score_X(X)", True),
+    "vendi-score: score_dual (d x d)": ("from vendi_score.vendi import score_dual, score_X", "", "score_dual(X)",
+                                        False),
+    "vendi-score: score_X (N x N kernel)": ("from vendi_score.vendi import score_dual, score_X", "", "score_X(X)",
+                                            True),
     "ours: rankme (uncentred sing. values)": (SIGMA, "", "rankme(X)", False),
-    "reptrix: get_rankme (centred, PCA)": ("import torch\nfrom reptrix.rankme import get_rankme", "T = torch.from_numpy(X)",
-                                           "get_rankme(T)", False),
+    "reptrix: get_rankme (centred, PCA)": ("import torch\nfrom reptrix.rankme import get_rankme",
+                                           "T = torch.from_numpy(X)", "get_rankme(T)", False),
 }
 
 TEXT_CASES = {
     "ours: distinct-2 (pooled)": ("from sigma_lib.maths.surface import distinct_n", "", "distinct_n(texts, 2)", False),
-    "ours: hashed 4-gram HHI": ("from sigma_lib.maths.surface import hashed_ngram_hhi", "", "hashed_ngram_hhi(texts)", False),
+    "ours: hashed 4-gram HHI": ("from sigma_lib.maths.surface import hashed_ngram_hhi", "", "hashed_ngram_hhi(texts)",
+                                False),
     "diversity: compression_ratio (gzip)": ("", "", "div.compression.compression_ratio(texts, 'gzip')", False),
     "diversity: ngram_diversity_score (1-4)": ("", "", "div.ngram_diversity.ngram_diversity_score(texts, 4)", False),
     "diversity: homogenization (ROUGE-L)": ("", "texts = texts[:HN]",
-                                            "div.homogenization.homogenization_score(texts, 'rougel', verbose=False)", True),
+                                            "div.homogenization.homogenization_score(texts, 'rougel', verbose=False)",
+                                            True),
 }
 
 
 def measure(case, emb="", texts="", N=0, M=512, HN=200):
     imports, prepare, stmt, slow = case
     prepare = f"M = {M}\nHN = {HN}\n" + prepare
-    code = SETUP.format(imports=imports, prepare=prepare, stmt=stmt, emb=emb, texts=texts, N=N, repeats=1 if slow else 3)
+    code = SETUP.format(imports=imports, prepare=prepare, stmt=stmt, emb=emb, texts=texts, N=N,
+                        repeats=1 if slow else 3)
     try:
         return run_isolated(code)
     except Exception as exc:  # a peer that cannot run here: say so in the table
@@ -172,16 +179,25 @@ def main():
                   N=n, M=a.m_large)
 
         # 2. The same texts, surface proxies.
-        table(f"2. the same {N} texts, surface proxies (homogenisation on the first {a.homogenization_n}, it is O(N^2))",
+        table(f"2. the same {N} texts, surface proxies (homogenisation on the first {a.homogenization_n}, "
+              "it is O(N^2))",
               TEXT_CASES, "ours: distinct-2 (pooled)", texts=a.texts, N=N, HN=a.homogenization_n)
 
         # 3. What Sigma-UB buys.
-        from sigma_lib import (DEFAULT_EPS, algorithm1, bootstrap_index_sets, gram_matrix, regularized_logdet,
-                               select_observed_indices, unit_normalize)
-        from sigma_lib.maths.noise import tracks_over_index_sets
-        from sigma_lib.recursion.embedding import embed_texts
-        from sigma_lib.maths.signals import bootstrap_sd, vendi_score
         from vendi_score.vendi import score_dual
+
+        from sigma_lib import (
+            DEFAULT_EPS,
+            algorithm1,
+            bootstrap_index_sets,
+            gram_matrix,
+            regularized_logdet,
+            select_observed_indices,
+            unit_normalize,
+        )
+        from sigma_lib.maths.noise import tracks_over_index_sets
+        from sigma_lib.maths.signals import bootstrap_sd, vendi_score
+        from sigma_lib.recursion.embedding import embed_texts
 
         obs = select_observed_indices(N, a.m, 0)
         t0 = time.perf_counter()
@@ -192,7 +208,8 @@ def main():
         print(f"\n3a. observed-block cost: Algorithm 1 reads only the m = {a.m} observed rows of N = {N}")
         print(f"  embed all N = {N} responses (what Vendi / RankMe need): {t_all:7.2f} s")
         print(f"  embed the m = {a.m} observed responses (Algorithm 1):   {t_m:7.2f} s   ratio {t_all / t_m:.2f}")
-        print(f"  U from the m embedded rows = {r_m.U:.6f}, from all N rows = {r_all.U:.6f} (identical: only G_m enters)")
+        print(f"  U from the m embedded rows = {r_m.U:.6f}, from all N rows = {r_all.U:.6f} "
+              "(identical: only G_m enters)")
         print(f"  at the measured {N / t_all:.0f} responses/s, N = 100,000 with m = 2,048 would embed "
               f"{100_000 / 2048:.0f}x fewer responses (the noise band re-draws over all N, so it needs them all)")
 

@@ -63,6 +63,31 @@ def matmul_gflops(dtype: torch.dtype, device: str, n: int = 2048, repeats: int =
     return 2 * n**3 * repeats / best / 1e9
 
 
+def model_shape_gflops(model, dtype: torch.dtype, device: str, tokens: int, repeats: int = 3) -> float:
+    """GFLOP/s of the model's own matrix products: every ``nn.Linear`` weight (the LM head
+    included) applied to ``tokens`` rows in ``dtype``, best of ``repeats`` passes: the limit a
+    forward pass over ``tokens`` tokens could reach on this machine."""
+    shapes = [tuple(m.weight.shape) for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    weights = {s: torch.randn(*s, device=device).to(dtype) for s in set(shapes)}
+    xs = {s[1]: torch.randn(tokens, s[1], device=device).to(dtype) for s in set(shapes)}
+    flops = sum(2 * tokens * o * i for o, i in shapes)
+    best = float("inf")
+    for _ in range(repeats + 1):  # the first pass warms up
+        t = time.perf_counter()
+        for s in shapes:
+            xs[s[1]] @ weights[s].T
+        best = min(best, time.perf_counter() - t)
+    return flops / best / 1e9
+
+
+def train_rate(path, ids, mask, cfg, device: str, precision: str, fused: bool) -> float:
+    """Training tokens/s of one epoch over ``ids`` (a freshly loaded theta_0 each time)."""
+    model, _ = load_pretrained(str(path), device)
+    return train_causal_lm(model, ids, mask, epochs=1, batch_size=cfg.batch_size, lr=cfg.lr,
+                           weight_decay=cfg.weight_decay, seed_parts=("bench",), device=device,
+                           precision=precision, fused_adamw=fused).tokens_per_second
+
+
 def bench_model(name: str, precisions: list[str], a) -> None:
     cfg = run_config("default", base_model=name, device=a.device)
     contexts = [c["text"] for c in load_contexts()]
@@ -73,19 +98,26 @@ def bench_model(name: str, precisions: list[str], a) -> None:
     prompts = [row[m.bool()].tolist() for row, m in zip(ids[: a.prompts], mask[: a.prompts])]
     seeds = [derive_seed(0, "bench", i) for i in range(len(prompts))]
     print(f"\nmodel={name} ({n_params:,} parameters)  sampling: {len(prompts)} contexts x {a.new_tokens} new tokens, "
-          f"batch {a.batch_size}; training: {a.train_blocks} blocks x {cfg.context_tokens} tokens, batch {cfg.batch_size}")
-    print(f"  {'precision':<9} {'limit GFLOP/s':>13} {'sample tok/s':>13} {'of limit':>9} {'train tok/s':>12} {'of limit':>9}")
+          f"batch {a.batch_size}; training: {a.train_blocks} blocks x {cfg.context_tokens} tokens, "
+          f"batch {cfg.batch_size}")
+    print("  limits: a square matmul (2048^3) and the model's own matmul shapes at the training batch's tokens; "
+          "today: foreach AdamW, new: fused AdamW (sampling is the same path in both)")
+    print(f"  {'precision':<9} {'square':>7} {'shapes':>7} {'sample tok/s':>12} {'of shapes':>9} "
+          f"{'train today':>11} {'train new':>9} {'ratio':>6} {'of square':>9} {'of shapes':>9}")
     for precision in precisions:
-        limit = matmul_gflops(PRECISIONS[precision], a.device)
+        dtype = PRECISIONS[precision]
+        limit = matmul_gflops(dtype, a.device)
+        shapes = model_shape_gflops(model, dtype, a.device, tokens=cfg.batch_size * cfg.context_tokens)
         st = SampleStats()
         sample(inference_copy(model, precision), prompts, seeds, a.new_tokens, batch_size=a.batch_size,
                pad_id=tok.pad_token_id, device=a.device, stats=st)
-        fresh, _ = load_pretrained(str(path), a.device)
-        tr = train_causal_lm(fresh, ids[: a.train_blocks], mask[: a.train_blocks], 1, cfg.batch_size, cfg.lr,
-                             cfg.weight_decay, ("bench",), a.device, precision=precision)
-        s_frac = st.tokens_per_second * 2 * n_params / (limit * 1e9)
-        t_frac = tr.tokens_per_second * 6 * n_params / (limit * 1e9)
-        print(f"  {precision:<9} {limit:13.0f} {st.tokens_per_second:13.0f} {s_frac:9.1%} {tr.tokens_per_second:12.0f} {t_frac:9.1%}")
+        blocks = (ids[: a.train_blocks], mask[: a.train_blocks])
+        today = train_rate(path, *blocks, cfg, a.device, precision, fused=False)
+        new = train_rate(path, *blocks, cfg, a.device, precision, fused=True)
+        per_token = 6 * n_params / 1e9  # GFLOP of a trained token
+        print(f"  {precision:<9} {limit:7.0f} {shapes:7.0f} {st.tokens_per_second:12.0f} "
+              f"{st.tokens_per_second * 2 * n_params / 1e9 / shapes:9.1%} {today:11.0f} {new:9.0f} {new / today:6.2f} "
+              f"{new * per_token / limit:9.1%} {new * per_token / shapes:9.1%}")
     if a.profile:
         for precision in precisions:
             profile_steps(model, path, ids[: cfg.batch_size], mask[: cfg.batch_size], prompts[: a.batch_size],
@@ -98,7 +130,8 @@ def bench_model(name: str, precisions: list[str], a) -> None:
         outb = sample(model, prompts[:n], seeds[:n], a.new_tokens, batch_size=n, pad_id=tok.pad_token_id,
                       device=a.device, stats=many)
         print(f"  fp32, {n} prompts: batched {many.tokens_per_second:.0f} tokens/s against one at a time "
-              f"{one.tokens_per_second:.0f} ({many.tokens_per_second / one.tokens_per_second:.1f}x; identical tokens: {out1 == outb})")
+              f"{one.tokens_per_second:.0f} ({many.tokens_per_second / one.tokens_per_second:.1f}x; "
+              f"identical tokens: {out1 == outb})")
 
 
 def profile_steps(model, path, ids, mask, prompts, seeds, *, precision: str, pad_id: int, device: str,

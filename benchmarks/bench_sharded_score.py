@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _common import threads
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -59,9 +58,9 @@ def timed(fn, repeats: int = 2):
 
 
 def run(label: str, folder: Path, N: int, m: int, n_draws: int, workers: list[int]) -> None:
+    from sigma_lib.apps.sharded import local_cluster, sharded_tracks
     from sigma_lib.maths.noise import bootstrap_index_sets
     from sigma_lib.maths.observed import select_observed_indices
-    from sigma_lib.apps.sharded import local_cluster, sharded_tracks
 
     sets = [select_observed_indices(N, m, 0), *bootstrap_index_sets(N, m, n_draws, 1)]
     results = {}

@@ -49,10 +49,12 @@ def main():
     ap.add_argument("--chunk", type=int, default=16384)
     a = ap.parse_args()
     print(f"d={a.d} m={a.m} chunk={a.chunk} threads={threads()}")
-    print(f"{'N':>9} {'wall s':>8} {'of which gen s':>15} {'peak MiB':>9} {'U':>10} {'sd_U':>7} {'L_eps(G)':>10} {'TrackI env':>10}")
+    print(f"{'N':>9} {'wall s':>8} {'of which gen s':>15} {'peak MiB':>9} {'U':>10} {'sd_U':>7} "
+          f"{'L_eps(G)':>10} {'TrackI env':>10}")
     for N in a.sizes:
         r = run_isolated(CODE.format(N=N, d=a.d, m=a.m, chunk=a.chunk))
-        print(f"{N:>9} {r['seconds']:8.2f} {r['gen_seconds']:15.2f} {r['peak_mib']:9.1f} {r['U']:10.2f} {r['sd_U']:7.3f} {r['L_eps_G']:10.1f} {r['envelope']:10.1f}")
+        print(f"{N:>9} {r['seconds']:8.2f} {r['gen_seconds']:15.2f} {r['peak_mib']:9.1f} {r['U']:10.2f} "
+              f"{r['sd_U']:7.3f} {r['L_eps_G']:10.1f} {r['envelope']:10.1f}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ Table 1 summary                         :mod:`sigma_lib.maths.run_summary`
 distinct-n, HHI, Spearman (App. C)      :mod:`sigma_lib.maths.surface`
 =====================================  ==================================================
 """
+from ._version import __version__
 from .maths.algorithm1 import SigmaUB, algorithm1, observed_grams, sigma_ub_from_gram
 from .maths.bias_correction import (
     bias_corrected_estimate,
@@ -36,7 +37,12 @@ from .maths.noise import TrackDraws, bootstrap_index_sets, drift_noise, index_se
 from .maths.observed import select_observed_indices, split_gram
 from .maths.run_summary import RunSummary, least_squares_slope, run_summary
 from .maths.surface import distinct_n, hashed_ngram_hhi, spearman
-from .maths.theorem1 import Theorem1Bounds, overestimation_ratio_asymptotic, overestimation_ratio_measured, theorem1_bounds
+from .maths.theorem1 import (
+    Theorem1Bounds,
+    overestimation_ratio_asymptotic,
+    overestimation_ratio_measured,
+    theorem1_bounds,
+)
 from .maths.theorem2 import plugin_estimate, size_invariant_logdet
 from .maths.theorem3 import (
     Interval,
@@ -51,4 +57,60 @@ from .maths.theorem3 import (
 )
 from .maths.tracks import DEFAULT_EPS, drift, tail_energy_budget, track1_envelope, track1_gamma_kf, track2_u_lln_cov
 
-from ._version import __version__  # noqa: E402
+__all__ = [
+    "__version__",
+    "SigmaUB",
+    "algorithm1",
+    "observed_grams",
+    "sigma_ub_from_gram",
+    "bias_corrected_estimate",
+    "bias_corrected_interval",
+    "digamma_offset",
+    "digamma_offset_variance",
+    "moment_corrected_interval",
+    "moment_corrected_offset",
+    "naive_bias",
+    "second_order_bias",
+    "GramAccumulator",
+    "accumulate_gram",
+    "gram_matrix",
+    "gram_matrix_torch",
+    "unit_normalize",
+    "logdet",
+    "regularized_logdet",
+    "CheckpointRecord",
+    "SigmaMonitor",
+    "TrackDraws",
+    "bootstrap_index_sets",
+    "drift_noise",
+    "index_set_bootstrap",
+    "select_observed_indices",
+    "split_gram",
+    "RunSummary",
+    "least_squares_slope",
+    "run_summary",
+    "distinct_n",
+    "hashed_ngram_hhi",
+    "spearman",
+    "Theorem1Bounds",
+    "overestimation_ratio_asymptotic",
+    "overestimation_ratio_measured",
+    "theorem1_bounds",
+    "plugin_estimate",
+    "size_invariant_logdet",
+    "Interval",
+    "estimate_sigma_xi",
+    "in_sample_coverage",
+    "mahalanobis_xi",
+    "required_block_size",
+    "sigma_xi2_estimates",
+    "standardized_error",
+    "theorem3_half_width",
+    "theorem3_interval",
+    "DEFAULT_EPS",
+    "drift",
+    "tail_energy_budget",
+    "track1_envelope",
+    "track1_gamma_kf",
+    "track2_u_lln_cov",
+]

@@ -57,8 +57,9 @@ class CharTokenizer:
 def toy_lm(seed: int = 0):
     """(model, tokenizer): a pure-torch causal LM (no transformers import: a subprocess starts in
     about two seconds) with the interface :func:`sigma_lib.recursion.sampling.sample` uses."""
-    import torch
     from types import SimpleNamespace
+
+    import torch
 
     class ToyLM(torch.nn.Module):
         def __init__(self):

@@ -78,7 +78,7 @@ def test_run_claims_judge_each_track_against_its_own_noise():
     verdicts = {c["id"]: c["verdict"] for c in claims.run_claims(rows)}
     assert verdicts["E1"] == claims.HOLDS          # -6 nats against a noise of 1
     assert verdicts["E2"] == claims.HOLDS          # -0.1 against 0.01
-    assert verdicts["E3"] == claims.FAILS          # ratio 0.017, not within 0.5..2
+    assert verdicts["E3"] == claims.UNTESTABLE     # a dimensionless drift over one in nats: no common scale
     assert verdicts["E4"] == claims.HOLDS and verdicts["E5"] == claims.HOLDS   # ratio 10
     assert verdicts["E6"] == claims.HOLDS          # |0.005| within 2 x 0.01 while Track II falls
     assert verdicts["E7"] == claims.NOT_RUN        # no run folder: no bootstrap band
@@ -86,6 +86,35 @@ def test_run_claims_judge_each_track_against_its_own_noise():
     rows = _gen_rows({"S1": [0, -3, -6], "S2": [0, -30, -60]}, {"S1": [0, -0.05, -0.1], "S2": [0, -0.02, -0.0335]},
                      noise_G=0.0029)
     assert {c["id"]: c["verdict"] for c in claims.run_claims(rows)}["E6"] == claims.FAILS
+
+
+def test_creative_is_judged_against_the_other_buckets_beyond_evaluation_noise():
+    rows = _gen_rows({"S1": [0, -3, -6], "S2": [0, -30, -60]}, {"S1": [0, -0.05, -0.1], "S2": [0, 0.001, 0.005]})
+
+    def buckets(creative, noise):
+        return [{"setting": "S1", "generation": 2, "bucket": b, "drift_U": d, "reseed_noise_U": noise}
+                for b, d in (("Creative", creative), ("Code", -10.0), ("Factual", -12.0), ("Howto", -11.0))]
+
+    def e14(creative, noise):
+        return next(c for c in claims.run_claims(rows, bucket_rows=buckets(creative, noise)) if c["id"] == "E14")
+
+    assert e14(-20.0, 1.0)["verdict"] == claims.HOLDS    # 9 nats below the others' mean, band 2 x 1.15
+    assert e14(-12.5, 1.0)["verdict"] == claims.WITHIN   # most, but by less than the band
+    assert e14(-5.0, 1.0)["verdict"] == claims.FAILS
+
+
+def test_a_lead_shorter_than_a_generation_is_untestable():
+    from sigma_lib.report.claims import UNTESTABLE
+
+    rows = _gen_rows({"S1": [0, -3, -6], "S2": [0, -30, -60]}, {"S1": [0, -0.05, -0.1], "S2": [0, 0.001, 0.005]})
+    for r in rows:  # every surface signal leaves its band at generation 1 too
+        r["distinct_2"], r["hhi"] = (0.9, 0.001) if r["generation"] == 0 else (0.5, 0.05)
+    bands = {"distinct_2": 0.01, "hhi": 0.001}
+    import unittest.mock as mock
+
+    with mock.patch.object(claims, "bootstrap_sds", lambda *a, **k: bands):
+        judged = {c["id"]: c for c in claims.run_claims(rows, run_path="unused")}
+    assert judged["E12"]["verdict"] == UNTESTABLE and "resolution of one generation" in judged["E12"]["value"]
 
 
 def test_drift_bias_cancels_for_gaussian_columns():

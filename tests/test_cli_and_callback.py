@@ -67,7 +67,9 @@ def test_streaming_gives_the_same_numbers(npys, capsys):
 def test_score_errors_exit_2_and_write_nothing(npys, capsys, case, message):
     second = npys / "bad.npy"
     if case == "nan":
-        x = np.load(npys / "g1.npy"); x[3, 2] = np.nan; np.save(second, x)
+        x = np.load(npys / "g1.npy")
+        x[3, 2] = np.nan
+        np.save(second, x)
     elif case == "mixed":
         np.save(second, np.ones((600, 12), dtype=np.float32))
     elif case == "few":
@@ -97,7 +99,8 @@ def test_embed_is_resumable_and_score_reads_text_folders(tmp_path, capsys):
     for g in (0, 1):
         folder = tmp_path / f"g{g}"
         folder.mkdir()
-        texts = random_texts(450, seed=g) if g == 0 else [" ".join([t.split()[0]] * 3) + " index page" for t in random_texts(450, 5)]
+        texts = (random_texts(450, seed=g) if g == 0
+                 else [" ".join([t.split()[0]] * 3) + " index page" for t in random_texts(450, 5)])
         (folder / "a.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in texts[:200]))
         (folder / "b.txt").write_text("\n".join(texts[200:]) + "\n")
     out = tmp_path / "g0.npy"

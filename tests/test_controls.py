@@ -7,7 +7,7 @@ from sigma_lib.recursion.config import run_config
 from sigma_lib.recursion.engine import RunInterrupted, run_experiment
 
 QUIET = dict(progress=False, log=lambda s: None)
-SETTINGS = "S2,fresh,accumulate,accumulate-subsample,S2-a0.5"
+SETTINGS = "S2,repeat-real,accumulate,accumulate-subsample,S2-a0.5"
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_signal_series_has_every_signal_with_its_noise(controls_run):
     run_dir, tables = controls_run
     series = ctl.signal_series(run_dir, n_draws=5, source="smoke")
     settings = {r["setting"] for r in series}
-    assert settings == {"S2", "fresh", "accumulate", "accumulate-subsample", "S2-a0.5"}
+    assert settings == {"S2", "repeat-real", "accumulate", "accumulate-subsample", "S2-a0.5"}
     keys = {r["signal"] for r in series}
     assert keys == {k for k, *_ in ctl.SIGNALS}
     gen = {(r["setting"], r["generation"]): r for r in tables["generations"]}
@@ -87,7 +87,7 @@ def test_verdict_compares_only_collapse_with_controls(controls_run):
     rows = ctl.verdict_table(series)
     assert [r["signal"] for r in rows] == [label for _, label, _, _ in ctl.SIGNALS]
     pairs = {k for k in rows[0] if " vs " in k}
-    assert pairs == {"S2 vs fresh", "S2 vs accumulate", "S2 vs accumulate-subsample", "S2 vs S2-a0.5"}
+    assert pairs == {"S2 vs repeat-real", "S2 vs accumulate", "S2 vs accumulate-subsample", "S2 vs S2-a0.5"}
     assert all(r["verdict"] in ("separates", "partly", "does not separate") for r in rows)
     assert ctl.summary_sentence(rows).endswith(".")
     with pytest.raises(ValueError, match="collapse setting"):
@@ -98,16 +98,17 @@ def test_separation_needs_every_later_generation_beyond_the_band():
     from sigma_lib.report import controls as ctl
 
     def rows(setting, values, sd):
-        return [{"source": "", "setting": setting, "generation": g, "signal": "drift_U", "value": v, "change": v, "sd": sd}
+        return [{"source": "", "setting": setting, "generation": g, "signal": "drift_U", "value": v, "change": v,
+                 "sd": sd}
                 for g, v in enumerate(values)]
     # S2 falls 10 per generation; the control 1 per generation; sd 1 each -> band 2*sqrt(2) = 2.83
-    series = rows("S2", [0, -2, -20, -30], 1.0) + rows("fresh", [0, -1, -2, -3], 1.0)
-    sep = ctl.separation(series, "S2", "fresh", "drift_U")
+    series = rows("S2", [0, -2, -20, -30], 1.0) + rows("repeat-real", [0, -1, -2, -3], 1.0)
+    sep = ctl.separation(series, "S2", "repeat-real", "drift_U")
     assert sep["separated_from"] == 2 and sep["final_difference"] == -27
     assert abs(sep["final_band"] - 2 * 2 ** 0.5) < 1e-12
     # back inside the band at the last generation: no separation
-    series = rows("S2", [0, -20, -20, -3], 1.0) + rows("fresh", [0, -1, -2, -3], 1.0)
-    assert ctl.separation(series, "S2", "fresh", "drift_U")["separated_from"] is None
+    series = rows("S2", [0, -20, -20, -3], 1.0) + rows("repeat-real", [0, -1, -2, -3], 1.0)
+    assert ctl.separation(series, "S2", "repeat-real", "drift_U")["separated_from"] is None
     # the first exit of the collapse setting alone
     exits = ctl.first_exits(rows("S2", [0, -2, -20, -30], 1.0))
     assert exits[0]["S2"] == 2
@@ -117,7 +118,7 @@ def test_runs_are_compared_only_with_the_same_protocol():
     from sigma_lib.report.controls import comparable
 
     a = {"settings": ["S1", "S2"], "lr": 1e-4, "seed": 0, "threads": 2}
-    assert comparable(a, {**a, "settings": ["fresh"], "threads": 1}) == []
+    assert comparable(a, {**a, "settings": ["repeat-real"], "threads": 1}) == []
     assert comparable(a, {**a, "lr": 5e-5}) == ["lr"]
 
 
@@ -125,11 +126,12 @@ def test_the_book_says_plainly_how_much_the_controls_move_a_signal():
     from sigma_lib.report import controls as ctl
 
     def rows(setting, values):
-        return [{"source": "", "setting": setting, "generation": g, "signal": "drift_U", "value": v, "change": v, "sd": 1.0}
+        return [{"source": "", "setting": setting, "generation": g, "signal": "drift_U", "value": v, "change": v,
+                 "sd": 1.0}
                 for g, v in enumerate(values)]
-    series = rows("S2", [0, -10, -40]) + rows("fresh", [0, -5, -36]) + rows("accumulate", [0, -1, -4])
+    series = rows("S2", [0, -10, -40]) + rows("repeat-real", [0, -5, -36]) + rows("accumulate", [0, -1, -4])
     shares = ctl.control_shares(series, "drift_U")
-    assert shares == {"fresh": 0.9, "accumulate": 0.1}
-    assert "(fresh) moves it as much as or more than S2" in ctl.share_in_words(shares)
+    assert shares == {"repeat-real": 0.9, "accumulate": 0.1}
+    assert "(repeat-real) moves it as much as or more than S2" in ctl.share_in_words(shares)
     assert "much less than" in ctl.share_in_words({"accumulate": 0.1})
-    assert "about half as much as" in ctl.share_in_words({"fresh": 0.5})
+    assert "about half as much as" in ctl.share_in_words({"repeat-real": 0.5})

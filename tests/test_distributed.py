@@ -102,8 +102,9 @@ def test_single_process_probe_matches_the_monitor_on_the_same_embeddings():
     slots = [(i, j) for i in range(len(ids)) for j in range(pr.k)]
     texts = []
     for lo, hi in pr.blocks():
-        toks = sample(model, [ids[i] for i, _ in slots[lo:hi]], [derive_seed(0, "probe", i, j) for i, j in slots[lo:hi]],
-                      pr.max_new_tokens, pr.top_p, pr.temperature, hi - lo, 0, "cpu")
+        toks = sample(model, [ids[i] for i, _ in slots[lo:hi]],
+                      [derive_seed(0, "probe", i, j) for i, j in slots[lo:hi]], pr.max_new_tokens, top_p=pr.top_p,
+                      temperature=pr.temperature, batch_size=hi - lo, pad_id=0, device="cpu")
         texts += [tok.decode(truncate_at_eos(t, tok.eos_token_id), skip_special_tokens=True) for t in toks]
     mon = SigmaMonitor(len(slots), 20, seed=0, n_draws=5)
     ref = mon.update(HashEncoder().encode(texts), 0)

@@ -159,7 +159,7 @@ def test_backtest_on_the_committed_run_reads_the_spectra_its_table_was_measured_
     if path is None:
         pytest.skip("runs/real-cpu is not in this checkout")
     series = rf.run_series(path)  # raises if a log-spectrum does not sum to the table's U
-    assert set(series) == {"S1", "S2", "fresh"}
+    assert set(series) == {"S1", "S2", "repeat-real"}
     G = len(series["S1"]["generation"]) - 1
     rows = rf.backtest_rows("runs/real-cpu", series)
     assert len(rows) == 3 * G * (G - 1) // 2

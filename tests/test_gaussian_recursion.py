@@ -18,7 +18,8 @@ from sigma_lib.report import known_answers as ka
 # -- the exact law --------------------------------------------------------------------------------
 def test_closed_form_of_one_step_is_the_digamma_sum():
     d, n = 4, 9
-    assert law.replace_step_mean(d, n) == pytest.approx(sum(digamma((n - i) / 2) for i in range(1, d + 1)) + d * np.log(2 / n))
+    assert law.replace_step_mean(d, n) == pytest.approx(sum(digamma((n - i) / 2) for i in range(1, d + 1))
+                                                        + d * np.log(2 / n))
     assert law.replace_step_variance(d, n) == pytest.approx(sum(polygamma(1, (n - i) / 2) for i in range(1, d + 1)))
     mean, sd = law.replace_logdet_law(d, n, [0, 1, 7])
     np.testing.assert_allclose(mean, [0, law.replace_step_mean(d, n), 7 * law.replace_step_mean(d, n)])
@@ -142,12 +143,16 @@ def test_centred_track2_drift_finds_the_known_answer_and_the_uncentred_one_does_
      "needs draw='samples'"),
     (lambda: gs.sigma_on_recursion(gr.simulate_recursion("replace", 2, 5, generations=2, replicates=2), N=20, m=10),
      "keep_states=True"),
-    (lambda: gs.sigma_on_recursion(gr.simulate_recursion("replace", 4, 8, generations=1, replicates=2, keep_states=True),
+    (lambda: gs.sigma_on_recursion(gr.simulate_recursion("replace", 4, 8, generations=1, replicates=2,
+                                                         keep_states=True),
                                    N=20, m=4), "must exceed the embedding dimension"),
-    (lambda: gs.sigma_on_recursion(gr.simulate_recursion("replace", 2, 5, generations=1, replicates=2, keep_states=True),
+    (lambda: gs.sigma_on_recursion(gr.simulate_recursion("replace", 2, 5, generations=1, replicates=2,
+                                                         keep_states=True),
                                    N=20, m=10, n_draws=1), "n_draws must be"),
-    (lambda: dr.replacement_sources(np.random.default_rng(0), 1.0, np.array(["a", "b"]), mode="copies"), "in \\[0, 1\\)"),
-    (lambda: dr.replacement_sources(np.random.default_rng(0), 0.5, np.array(["a", "b"]), mode="shuffle"), "mode must be"),
+    (lambda: dr.replacement_sources(np.random.default_rng(0), 1.0, np.array(["a", "b"]), mode="copies"),
+     "in \\[0, 1\\)"),
+    (lambda: dr.replacement_sources(np.random.default_rng(0), 0.5, np.array(["a", "b"]), mode="shuffle"),
+     "mode must be"),
     (lambda: ka.known_answers_parameters("test", sigma_cells=[[3, 3]]), "must exceed the dimension"),
     (lambda: ka.known_answers_parameters("test", dose_qs=[0.1, 0.5]), "starting at 0"),
     (lambda: ka.known_answers_parameters("test", replicates=1), "replicates must be"),

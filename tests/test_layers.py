@@ -52,7 +52,7 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
                 target = node.module or ""
             if target.split(".")[0] != "sigma_lib":
                 continue
-            if node.module is None or target in ("sigma_lib",) + tuple(f"sigma_lib.{l}" for l in LAYERS):
+            if node.module is None or target in ("sigma_lib",) + tuple(f"sigma_lib.{layer}" for layer in LAYERS):
                 # `from . import x` / `from sigma_lib.maths import simulation`: the names may be modules
                 found += [(node.lineno, f"{target}.{a.name}") for a in node.names]
             else:

@@ -24,9 +24,9 @@ def test_profiles_and_overrides():
     assert cfg.seed == 3 and cfg.settings == ("S1", "S2") and cfg.profile == "smoke"
     assert run_config("default", settings="S2").settings == ("S2",)
     assert run_config("paper").base_model == "smollm2-135m" and run_config("paper").precision == "bf16"
-    assert run_config("real-cpu").settings == ("S1", "S2", "fresh")
-    assert run_config("smoke", settings="S1,fresh").settings == ("S1", "fresh")
-    assert run_config("smoke", settings="all").settings == ("S1", "S2", "fresh")
+    assert run_config("real-cpu").settings == ("S1", "S2", "repeat-real")
+    assert run_config("smoke", settings="S1,repeat-real").settings == ("S1", "repeat-real")
+    assert run_config("smoke", settings="all").settings == ("S1", "S2", "repeat-real", "new-real")
     sweep = run_config("smoke", settings="S2-a0.25,S2-a1,accumulate,accumulate-subsample")
     assert [sweep.setting_alpha(s) for s in sweep.settings] == [0.25, 1.0, 0.0, 0.0]
 
@@ -144,7 +144,8 @@ def test_nucleus_fast_path_equals_full_sort():
     full = nucleus_sample(logits, u, 0.95, 1.0, candidates=())
     assert torch.equal(fast, full)
     for temperature in (0.7, 1.5):
-        assert torch.equal(nucleus_sample(logits, u, 0.9, temperature), nucleus_sample(logits, u, 0.9, temperature, candidates=()))
+        assert torch.equal(nucleus_sample(logits, u, 0.9, temperature),
+                           nucleus_sample(logits, u, 0.9, temperature, candidates=()))
 
 
 def test_banned_tokens_are_never_sampled(tiny_gpt):

@@ -5,11 +5,11 @@ import os
 
 import pytest
 
+from sigma_lib.common.io import atomic_replace_dir, remove_partials
 from sigma_lib.common.params import check_notebook_parameters
 from sigma_lib.recursion.checkpoint import GenerationWriter, read_done, remove_model
 from sigma_lib.recursion.config import run_config
 from sigma_lib.recursion.engine import Experiment
-from sigma_lib.common.io import atomic_replace_dir, remove_partials
 
 
 def _generation(tmp_path):
@@ -51,7 +51,8 @@ def test_other_parameters_are_refused_before_theta0_is_trained(tmp_path):
     run_dir, cache = tmp_path / "run", tmp_path / "cache"
     run_dir.mkdir()
     cfg = run_config("smoke")
-    (run_dir / "manifest.json").write_text(json.dumps({"config": cfg.replace(seed=1).as_dict(), "assets": {}, "versions": {}}))
+    (run_dir / "manifest.json").write_text(json.dumps({"config": cfg.replace(seed=1).as_dict(), "assets": {},
+                                                       "versions": {}}))
     with pytest.raises(ValueError, match="holds a run made with other"):
         Experiment(cfg, run_dir, cache, progress=False)
     assert not cache.exists() or not any(cache.iterdir())  # no theta_0 trained for nothing
@@ -80,7 +81,8 @@ def test_a_misspelled_notebook_parameter_fails_naming_it():
     import numpy as np
 
     namespace = {"profile": "test", "output_dir": "x", "settings": "S2", "np": np, "In": [], "_": None}
-    with pytest.raises(ValueError, match=r"recursion: unknown parameter\(s\) 'settings'; it takes output_dir, profile, setting"):
+    with pytest.raises(ValueError,
+                       match=r"recursion: unknown parameter\(s\) 'settings'; it takes output_dir, profile, setting"):
         check_notebook_parameters(namespace, ["profile", "output_dir", "setting"], "recursion")
     check_notebook_parameters({"profile": "test", "np": np}, ["profile", "output_dir"], "recursion")
 
@@ -129,4 +131,5 @@ def test_every_chapter_checks_its_parameters_first():
         calls = [n for n in ast.walk(ast.parse(source.replace("%matplotlib inline", "")))
                  if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "check_notebook_parameters"]
         assert calls, f"{nb.name}: its setup cell does not call check_notebook_parameters"
-        assert sorted(ast.literal_eval(calls[0].args[1])) == sorted(declared), f"{nb.name}: checked names differ from its parameters"
+        assert sorted(ast.literal_eval(calls[0].args[1])) == sorted(declared), (
+            f"{nb.name}: checked names differ from its parameters")

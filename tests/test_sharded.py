@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from sigma_lib.apps.cli import main
+from sigma_lib.apps.sharded import list_shards, sharded_partial, sharded_tracks, tracks_from_partial, tree_sum
 from sigma_lib.maths.noise import bootstrap_index_sets, tracks_over_index_sets
 from sigma_lib.maths.observed import select_observed_indices
-from sigma_lib.apps.sharded import list_shards, sharded_partial, sharded_tracks, tracks_from_partial, tree_sum
 
 SIZES = (250, 170, 300, 80)
 D = 16

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sigma_lib.report import run_report as rr
 from sigma_lib.maths.signals import bootstrap_sd, first_exit, rankme, vendi_score
+from sigma_lib.report import run_report as rr
 
 
 def test_vendi_dual_equals_the_n_by_n_kernel_route(rng):
@@ -39,8 +39,9 @@ def gen_rows(dU_s1, dU_s2, dG=0.0, noise=1.0, noise_gamma=0.01):
     rows = []
     for s, series in (("S1", dU_s1), ("S2", dU_s2)):
         for g, v in enumerate(series):
-            rows.append({"setting": s, "generation": g, "drift_U": v, "drift_gamma_kf": dG * g, "noise_U": noise * (g > 0),
-                         "noise_gamma_kf": noise_gamma * (g > 0), "distinct_2": 0.9 - 0.01 * g, "hhi": 0.001 * (g + 1)})
+            rows.append({"setting": s, "generation": g, "drift_U": v, "drift_gamma_kf": dG * g,
+                         "noise_U": noise * (g > 0), "noise_gamma_kf": noise_gamma * (g > 0),
+                         "distinct_2": 0.9 - 0.01 * g, "hhi": 0.001 * (g + 1)})
     return rows
 
 

@@ -3,8 +3,8 @@ import csv
 import numpy as np
 import pytest
 
-from sigma_lib.maths import simulation as sim
 from sigma_lib.common.io import atomic_write_text, write_csv
+from sigma_lib.maths import simulation as sim
 
 
 def test_theorem_parameters_profiles_and_overrides():

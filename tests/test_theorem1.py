@@ -1,7 +1,8 @@
 """Theorem 1 (3.4) on random and adversarial inputs, and the overestimation ratio (3.8)."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sigma_lib import (
     logdet,
@@ -12,7 +13,8 @@ from sigma_lib import (
     theorem1_bounds,
 )
 
-KINDS = ["gaussian", "ill_conditioned", "rank_deficient_block", "m_just_above_d", "scale_gap_up", "scale_gap_down", "heavy_tailed"]
+KINDS = ["gaussian", "ill_conditioned", "rank_deficient_block", "m_just_above_d", "scale_gap_up", "scale_gap_down",
+         "heavy_tailed"]
 
 
 def make_case(kind, d, seed):

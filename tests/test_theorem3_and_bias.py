@@ -35,7 +35,8 @@ def test_plugin_and_scaling_law():
     assert plugin_estimate(10.0, 400, 100, 3) == pytest.approx(10.0 + 3 * np.log(4))
     # Theorem 2: log det G - d log N is flat in N (Gaussian, Sigma = I so the limit is 0).
     rng = np.random.default_rng(0)
-    vals = [size_invariant_logdet(logdet(X.T @ X), len(X), 4) for X in (rng.standard_normal((n, 4)) for n in (10_000, 100_000))]
+    vals = [size_invariant_logdet(logdet(X.T @ X), len(X), 4)
+            for X in (rng.standard_normal((n, 4)) for n in (10_000, 100_000))]
     assert vals == pytest.approx([0.0, 0.0], abs=0.06)
 
 
@@ -129,3 +130,10 @@ def test_in_sample_sigma_xi_is_biased_low_and_the_corrections_are_not():
     assert in_sample_variance_factor(512, 384) == pytest.approx(0.25, abs=0.005)
     with pytest.raises(ValueError, match="method must be one of"):
         estimate_sigma_xi(rng.standard_normal((m, d)), "jackknife")
+
+
+@pytest.mark.parametrize("call", [lambda: plugin_estimate(10.0, 400, 3, 5),
+                                  lambda: theorem3_interval(10.0, 400, 5, 5, 1.0)])
+def test_the_plug_in_and_the_interval_refuse_m_at_or_below_d(call):
+    with pytest.raises(ValueError, match=r"m=\d must exceed the embedding dimension d=5"):
+        call()

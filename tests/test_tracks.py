@@ -1,7 +1,8 @@
 """Track I (3.18), Track II (3.20), drift (3.21), Algorithm 1."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import random_orthogonal
 from sigma_lib import (
@@ -51,7 +52,8 @@ def test_gamma_kf_formulas_agree(rng):
     lam = np.linalg.eigvalsh(Gm)
     g = track1_gamma_kf(Gm, N, m, eps)
     assert g == pytest.approx(np.sum(np.log1p(lam / (B + eps))), rel=1e-10)  # (3.19)
-    assert g == pytest.approx(np.linalg.slogdet(Gm + (B + eps) * np.eye(12))[1] - 12 * np.log(B + eps), rel=1e-8)  # (3.18)
+    assert g == pytest.approx(np.linalg.slogdet(Gm + (B + eps) * np.eye(12))[1] - 12 * np.log(B + eps),
+                              rel=1e-8)  # (3.18)
     assert g >= 0
 
 

@@ -148,8 +148,8 @@ class SigmaProbe:
             for lo, hi in mine:
                 prompts = [ids[i] for i, _ in slots[lo:hi]]
                 seeds = [derive_seed(self.seed, "probe", i, j) for i, j in slots[lo:hi]]
-                toks = sample(model, prompts, seeds, self.max_new_tokens, self.top_p, self.temperature, hi - lo, pad,
-                              device)
+                toks = sample(model, prompts, seeds, self.max_new_tokens, top_p=self.top_p,
+                              temperature=self.temperature, batch_size=hi - lo, pad_id=pad, device=device)
                 texts = [self.tok.decode(truncate_at_eos(t, self.tok.eos_token_id), skip_special_tokens=True)
                          for t in toks]
                 p = partial_grams(embed_texts(self._encoder, texts, self.batch_size), lo, sets, "probe responses")

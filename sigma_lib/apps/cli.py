@@ -35,7 +35,7 @@ from ..maths.observed import select_observed_indices
 from ..maths.surface import distinct_n, hashed_ngram_hhi
 from ..maths.tracks import DEFAULT_EPS
 from .sharded import (
-    _jsonl_is_embeddings,
+    jsonl_is_embeddings,
     list_shards,
     local_cluster,
     partial_grams,
@@ -98,11 +98,11 @@ def _is_text_input(path: str, emb_field: str = "embedding") -> bool:
     """A text file, or a folder whose files are all texts (read and embedded here when local)."""
     p = Path(path)
     if p.is_file():
-        return p.suffix in TEXT_SUFFIXES and not (p.suffix == ".jsonl" and _jsonl_is_embeddings(p, emb_field))
+        return p.suffix in TEXT_SUFFIXES and not (p.suffix == ".jsonl" and jsonl_is_embeddings(p, emb_field))
     if p.is_dir():
         files = [f for f in p.rglob("*") if f.is_file() and f.suffix in (".npy", ".parquet", *TEXT_SUFFIXES)]
         return bool(files) and all(f.suffix in TEXT_SUFFIXES for f in files) and not any(
-            f.suffix == ".jsonl" and _jsonl_is_embeddings(f, emb_field) for f in files)
+            f.suffix == ".jsonl" and jsonl_is_embeddings(f, emb_field) for f in files)
     return False
 
 
@@ -168,7 +168,8 @@ def score_checkpoints(paths: list[str], a, scheduler=None) -> list[dict]:
     for path in tqdm(paths, desc="score", unit="checkpoint", disable=a.quiet):
         draws, N, texts = checkpoint_draws(path, a, encoder_box, scheduler)
         if base_draws is not None and draws.d != base_draws.d:
-            raise UsageError(f"{path}: embeddings of dimension {draws.d}, but {paths[0]} has {base_draws.d} (mixed encoders?)")
+            raise UsageError(f"{path}: embeddings of dimension {draws.d}, but {paths[0]} has {base_draws.d} "
+                             "(mixed encoders?)")
         if base_draws is None:
             base_draws = draws
         rec = monitor_step(draws, base_draws, path, N, a.m, a.eps)
@@ -187,7 +188,10 @@ def score_checkpoints(paths: list[str], a, scheduler=None) -> list[dict]:
 def format_table(rows: list[dict]) -> str:
     cols = [c for c in ("checkpoint", "N", "U", "drift_U", "noise_U", "gamma_kf", "drift_gamma_kf", "distinct_2", "hhi")
             if any(c in r for r in rows)]
-    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    def fmt(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
     cells = [[fmt(r.get(c, "")) for c in cols] for r in rows]
     widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
     lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
@@ -204,7 +208,8 @@ def drift_plot(rows: list[dict], path: Path | None = None) -> bytes:
 
     x = np.arange(len(rows))
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for ax, key, label in ((axes[0], "U", r"Track II drift $\Delta U$ (nats)"), (axes[1], "gamma_kf", r"Track I drift $\Delta\Gamma_{KF}$")):
+    for ax, key, label in ((axes[0], "U", r"Track II drift $\Delta U$ (nats)"),
+                           (axes[1], "gamma_kf", r"Track I drift $\Delta\Gamma_{KF}$")):
         y = np.array([r[f"drift_{key}"] for r in rows])
         band = 2 * np.nan_to_num(np.array([r[f"noise_{key}"] for r in rows]))
         ax.plot(x, y, "o-")
@@ -276,7 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--model", default=None, help="sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
+    common.add_argument("--model", default=None,
+                        help="sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
     common.add_argument("--device", default="cpu")
     common.add_argument("--field", default="text", help="JSON field holding the response (.jsonl inputs)")
     common.add_argument("--allow-empty", action="store_true", help="keep empty responses instead of failing")
@@ -284,13 +290,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--chunk-size", type=int, default=10_000, help="rows per streamed chunk")
     common.add_argument("--quiet", action="store_true", help="no progress bars")
     e = sub.add_parser("embed", parents=[common], help="texts -> embeddings (.npy)",
-                       description="Embed responses (.jsonl, .txt one per line, or a folder of them) into an .npy file; "
-                                   "resumable: finished chunks are kept in OUTPUT.parts/ until the end.")
+                       description="Embed responses (.jsonl, .txt one per line, or a folder of them) into an .npy "
+                                   "file; resumable: finished chunks are kept in OUTPUT.parts/ until the end.")
     e.add_argument("input")
     e.add_argument("-o", "--output", required=True)
     e.set_defaults(func=embed_command)
     s = sub.add_parser("score", parents=[common], help="checkpoints -> Track I/II, drift, noise, surface proxies",
-                       description="Score checkpoints (.npy embeddings, or texts / folders of texts) against the first one.")
+                       description="Score checkpoints (.npy embeddings, or texts / folders of texts) against the "
+                                   "first one.")
     s.add_argument("checkpoints", nargs="+")
     s.add_argument("--m", type=int, default=512, help="observed block size (> d)")
     s.add_argument("--eps", type=float, default=DEFAULT_EPS)

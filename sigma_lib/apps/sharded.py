@@ -116,7 +116,7 @@ def _parquet(path: Path):
         raise ShardError(f"{path}: not a readable Parquet file ({_one_line(exc)})") from None
 
 
-def _jsonl_is_embeddings(path: Path, emb_field: str) -> bool:
+def jsonl_is_embeddings(path: Path, emb_field: str) -> bool:
     for _, rec in iter_jsonl(path, ShardError):
         return isinstance(rec, dict) and isinstance(rec.get(emb_field), list)
     return False
@@ -168,10 +168,11 @@ def list_shards(spec: str | Path, text_field: str = "text", emb_field: str = "em
             elif text_field in names:
                 kind, fld = "texts", text_field
             else:
-                raise ShardError(f"{f}: no column {emb_field!r} (embeddings) or {text_field!r} (texts); columns: {names}")
+                raise ShardError(f"{f}: no column {emb_field!r} (embeddings) or {text_field!r} (texts); "
+                                 f"columns: {names}")
             n = pf.metadata.num_rows
         elif f.suffix == ".jsonl":
-            emb = _jsonl_is_embeddings(f, emb_field)
+            emb = jsonl_is_embeddings(f, emb_field)
             kind, fld = ("jsonl-emb", emb_field) if emb else ("texts", text_field)
             n = _jsonl_records(f)
         elif f.suffix == ".txt":
@@ -345,8 +346,10 @@ def sharded_partial(shards: Sequence[Shard], index_sets: Sequence[np.ndarray], s
     return result
 
 
-def tracks_from_partial(total: Partial, index_sets: Sequence[np.ndarray], N: int, eps: float = DEFAULT_EPS) -> TrackDraws:
-    """Both tracks on every index set from the summed Grams (as :func:`sigma_lib.maths.noise.tracks_over_index_sets`)."""
+def tracks_from_partial(total: Partial, index_sets: Sequence[np.ndarray], N: int,
+                        eps: float = DEFAULT_EPS) -> TrackDraws:
+    """Both tracks on every index set from the summed Grams (as
+    :func:`sigma_lib.maths.noise.tracks_over_index_sets`)."""
     if total.n != N:
         raise ShardError(f"expected N={N} embeddings, the shards held {total.n}")
     vals = [sigma_ub_from_gram(0.5 * (G + G.T), N, len(s), eps) for G, s in zip(total.grams, index_sets)]

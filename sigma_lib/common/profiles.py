@@ -59,22 +59,34 @@ CORPUS: dict[str, dict] = {
 #: The recursion run (overrides of :class:`sigma_lib.recursion.config.RunConfig`'s defaults; App. C.3
 #: for ``paper``). ``smoke``: tests, seconds. ``default``: the book on a 2-core CPU, the small GPT of
 #: ``data/models/gpt-small.json`` trained from scratch on all 1,200 TECH contexts, then S1 and S2 beside
-#: the two main controls (``fresh``: alpha = 1; ``accumulate``) on 600 of them, 2 epochs per
-#: generation at a larger step (3e-4) so that the four settings fit the book's 15-minute budget. ``real-cpu``: the pretrained
-#: SmolLM2-135M on a 2-core CPU, with the budget cuts of ``recursion.config.REAL_CPU_CUTS``.
+#: the two main controls (``repeat-real``: alpha = 1 on the same real contexts; ``accumulate``) on 600 of them,
+#: 2 epochs per generation at a larger step (3e-4) so that the four settings fit the book's 15-minute budget.
+#: ``real-cpu``: the pretrained SmolLM2-135M on a 2-core CPU, with the budget cuts of
+#: ``recursion.config.REAL_CPU_CUTS``; ``real-rep``: its
+#: replicated study (seeds, the new-real control, more generations).
 #: ``paper``: the paper's protocol on a GPU.
 RECURSION: dict[str, dict] = {
-    "smoke": dict(profile="smoke", settings=("S1", "S2", "fresh", "accumulate"), generations=2, base_model="gpt-tiny", n_contexts=32, n_heldout=16,
-                  responses_per_prompt=3, continuation_tokens=16, response_tokens=8, epochs=1, base_epochs=2,
+    "smoke": dict(profile="smoke", settings=("S1", "S2", "repeat-real", "accumulate"), generations=2,
+                  base_model="gpt-tiny", n_contexts=32, n_heldout=16, responses_per_prompt=3, continuation_tokens=16,
+                  response_tokens=8, epochs=1, base_epochs=2,
                   lr=1e-3, m=400, n_draws=10, reseed_baseline=True, threads=1),
-    "default": dict(profile="default", settings=("S1", "S2", "fresh", "accumulate"), generations=4,
+    "default": dict(profile="default", settings=("S1", "S2", "repeat-real", "accumulate"), generations=4,
                     base_model="gpt-small", n_contexts=600, base_contexts=1200, responses_per_prompt=4,
                     continuation_tokens=64, response_tokens=64, epochs=2, base_epochs=10, lr=3e-4, m=512,
                     sample_batch_size=256, embed_batch_size=128),
-    "real-cpu": dict(profile="real-cpu", settings=("S1", "S2", "fresh"), generations=5, base_model="smollm2-135m",
+    "real-cpu": dict(profile="real-cpu", settings=("S1", "S2", "repeat-real"), generations=5, base_model="smollm2-135m",
                      precision="bf16", n_contexts=256, n_heldout=100, responses_per_prompt=3, continuation_tokens=64,
                      response_tokens=32, epochs=2, lr=1e-4, m=448, sample_batch_size=128, embed_batch_size=128,
                      keep_checkpoints="last", suppress_special_tokens=True),
+    # The replicated real-LM study (issue 20): real-cpu's workload, one run folder per seed. float32
+    # because the 2-core machines of this workplace may lack AMX, where bf16 matmuls run at half
+    # fp32's speed (benchmarks/bench_recursion.py); seed 0 goes on to 20 generations with
+    # --set generations=20 (generations and settings may grow when a run resumes).
+    "real-rep": dict(profile="real-rep", settings=("S1", "S2", "new-real"), generations=10, base_model="smollm2-135m",
+                     precision="fp32", fused_adamw=True, index_seed=0, n_contexts=256, n_heldout=100,
+                     responses_per_prompt=3, continuation_tokens=64, response_tokens=32, epochs=2, lr=1e-4, m=448,
+                     sample_batch_size=128, embed_batch_size=128, keep_checkpoints="last", suppress_special_tokens=True,
+                     threads=2),
     "paper": dict(profile="paper", generations=50, base_model="smollm2-135m", device="cuda", precision="bf16",
                   responses_per_prompt=4, continuation_tokens=64, response_tokens=256, epochs=5, lr=5e-5,
                   m=512, keep_checkpoints="last", sample_batch_size=512, embed_batch_size=512, threads=8,
@@ -104,4 +116,15 @@ KNOWN_ANSWERS: dict[str, dict] = {
                     naive_cells=[[3, 10], [10, 32], [31, 32]], naive_replicates=100,
                     dose_qs=[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], dose_draws=6,
                     noise_splits=12, dose_runs=["real-cpu", "recursion"]),
+}
+
+#: The chapter "Run to run" (issues 20 and 24): replicates of the book's default run under ``runs/``.
+#: ``seed_runs``: runs whose seed changes theta_0, the index sets and the recursion; ``kept_runs``: runs
+#: that keep seed 0's theta_0 and index sets and change only the recursion's seed; ``book_run``: add the
+#: recursion chapter's run (seed 0; the test profile's is the smoke protocol, not a replicate).
+REPLICATES: dict[str, dict] = {
+    "test": dict(seed_runs=["default-seeds/seed-1", "default-seeds/seed-2"],
+                 kept_runs=["default-seeds/seed-1-theta0-kept"], book_run=False, n_draws=5),
+    "default": dict(seed_runs=["default-seeds/seed-1", "default-seeds/seed-2"],
+                    kept_runs=["default-seeds/seed-1-theta0-kept"], book_run=True, n_draws=30),
 }

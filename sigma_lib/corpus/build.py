@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tokenizers import Tokenizer
 from tqdm import tqdm
 
 from ..common.io import atomic_write_text
@@ -62,6 +63,76 @@ def extract_pages(source: Source, root: str | Path | None = None, max_pages: int
     return out
 
 
+@dataclass
+class DedupedWindows:
+    """The windows of a build after the quality filter and exact and near-duplicate removal.
+
+    Attributes
+    ----------
+    windows : ``[{"id", "source", "licence", "page", "start", "text", "content_hash"}]``, in build
+        order (sources in the order given, pages sorted, windows by token offset ``start``)
+    tokenizer : the BPE trained on the build's prose; every window is ``params.window`` of its tokens
+    stats : counts at every stage so far (``build_stats.json`` without the selection)
+    """
+
+    windows: list[dict]
+    tokenizer: Tokenizer
+    stats: dict
+
+
+def deduplicated_windows(sources: list[Source] | tuple[Source, ...] = SOURCES, params: CorpusParams | None = None, *,
+                         roots: dict[str, str | Path] | None = None, progress: bool = True) -> DedupedWindows:
+    """Every window a build can choose from: pages -> prose -> BPE -> windows -> quality -> dedup.
+
+    Parameters are those of :func:`build_corpus`. Raises ``FileNotFoundError`` naming the Debian
+    package when a source's HTML folder is missing, ``ValueError`` when no prose is extracted.
+    """
+    params = params or CorpusParams()
+    roots = roots or {}
+    stats: dict = {"sources": {}}
+    pages: list[tuple[Source, dict]] = []
+    for src in sources:
+        root = roots.get(src.name, src.root)
+        if not Path(root).is_dir():
+            raise FileNotFoundError(f"source {src.name!r}: HTML folder {root} not found "
+                                    f"(install Debian package {src.package})")
+        got = extract_pages(src, root, params.max_pages_per_source, progress)
+        stats["sources"][src.name] = {"pages_read": len(src.pages(root)[: params.max_pages_per_source]),
+                                      "pages_with_prose": len(got), "words": sum(len(p["text"].split()) for p in got)}
+        pages += [(src, p) for p in got]
+    if not pages:
+        raise ValueError("no prose was extracted from any source")
+
+    tokenizer = train_bpe((p["text"] for _, p in pages), vocab_size=params.vocab_size)
+    candidates = []
+    for src, page in tqdm(pages, desc="windows", disable=not progress, leave=False):
+        n_before = len(candidates)
+        for start, text in text_windows(page["text"], tokenizer, params.window, params.stride):
+            candidates.append({"source": src.name, "licence": src.licence, "page": page["page"], "start": start,
+                               "text": text, "quality": passes_quality(text)})
+        counted = stats["sources"][src.name]
+        counted["windows"] = counted.get("windows", 0) + len(candidates) - n_before
+    good = [c for c in candidates if c.pop("quality")]
+    for name in stats["sources"]:
+        stats["sources"][name]["after_quality"] = sum(c["source"] == name for c in good)
+    kept, dedup_stats = deduplicate([c["text"] for c in good], threshold=params.near_dup_threshold)
+    stats["dedup"] = dedup_stats
+    unique = [good[i] for i in kept]
+    for name in stats["sources"]:
+        stats["sources"][name]["after_dedup"] = sum(c["source"] == name for c in unique)
+    for c in unique:
+        c["content_hash"] = content_hash(c["text"])
+        c["id"] = f"{c['source']}-{c['content_hash'][:12]}"
+    return DedupedWindows(unique, tokenizer, stats)
+
+
+def context_record(window: dict, tokenizer: Tokenizer) -> dict:
+    """A window as a frozen context: ``{"id", "source", "licence", "page", "text", "n_tokens", "content_hash"}``."""
+    return {"id": window["id"], "source": window["source"], "licence": window["licence"], "page": window["page"],
+            "text": window["text"], "n_tokens": len(tokenizer.encode(window["text"]).ids),
+            "content_hash": window["content_hash"]}
+
+
 def build_corpus(out_dir: str | Path, sources: list[Source] | tuple[Source, ...] = SOURCES,
                  params: CorpusParams | None = None, roots: dict[str, str | Path] | None = None,
                  progress: bool = True, prompts_file: str | Path | None = TECH_DIR / "prompts.jsonl") -> dict:
@@ -80,50 +151,24 @@ def build_corpus(out_dir: str | Path, sources: list[Source] | tuple[Source, ...]
     The manifest (dict).
     """
     params = params or CorpusParams()
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    built = deduplicated_windows(sources, params, roots=roots, progress=progress)
+    return write_corpus(out_dir, built, sources, params, roots=roots, prompts_file=prompts_file)
+
+
+def write_corpus(out_dir: str | Path, built: DedupedWindows, sources: list[Source] | tuple[Source, ...] = SOURCES,
+                 params: CorpusParams | None = None, *, roots: dict[str, str | Path] | None = None,
+                 prompts_file: str | Path | None = TECH_DIR / "prompts.jsonl") -> dict:
+    """Select the training and held-out contexts of ``built`` and write the assets (see :func:`build_corpus`)."""
+    params = params or CorpusParams()
     roots = roots or {}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stats: dict = {"sources": {}}
-    pages: list[tuple[Source, dict]] = []
-    for src in sources:
-        root = roots.get(src.name, src.root)
-        if not Path(root).is_dir():
-            raise FileNotFoundError(f"source {src.name!r}: HTML folder {root} not found (install Debian package {src.package})")
-        got = extract_pages(src, root, params.max_pages_per_source, progress)
-        stats["sources"][src.name] = {"pages_read": len(src.pages(root)[: params.max_pages_per_source]),
-                                      "pages_with_prose": len(got), "words": sum(len(p["text"].split()) for p in got)}
-        pages += [(src, p) for p in got]
-    if not pages:
-        raise ValueError("no prose was extracted from any source")
-
-    tokenizer = train_bpe((p["text"] for _, p in pages), vocab_size=params.vocab_size)
-    candidates = []
-    for src, page in tqdm(pages, desc="windows", disable=not progress, leave=False):
-        n_before = len(candidates)
-        for start, text in text_windows(page["text"], tokenizer, params.window, params.stride):
-            candidates.append({"source": src.name, "licence": src.licence, "page": page["page"], "start": start,
-                               "text": text, "quality": passes_quality(text)})
-        stats["sources"][src.name]["windows"] = stats["sources"][src.name].get("windows", 0) + len(candidates) - n_before
-    good = [c for c in candidates if c.pop("quality")]
-    for name in stats["sources"]:
-        stats["sources"][name]["after_quality"] = sum(c["source"] == name for c in good)
-    kept, dedup_stats = deduplicate([c["text"] for c in good], threshold=params.near_dup_threshold)
-    stats["dedup"] = dedup_stats
-    unique = [good[i] for i in kept]
-    for name in stats["sources"]:
-        stats["sources"][name]["after_dedup"] = sum(c["source"] == name for c in unique)
-
-    keys = [content_hash(c["text"]) for c in unique]
-    sel, held = select_balanced(keys, [c["source"] for c in unique], params.n_contexts, params.n_heldout, params.seed)
-
-    def record(i: int) -> dict:
-        c = unique[i]
-        return {"id": f"{c['source']}-{keys[i][:12]}", "source": c["source"], "licence": c["licence"],
-                "page": c["page"], "text": c["text"], "n_tokens": len(tokenizer.encode(c["text"]).ids),
-                "content_hash": keys[i]}
-
-    write_jsonl([record(i) for i in sel], out / "contexts.jsonl")
-    write_jsonl([record(i) for i in held], out / "heldout.jsonl")
+    unique, tokenizer, stats = built.windows, built.tokenizer, dict(built.stats)
+    sel, held = select_balanced([c["content_hash"] for c in unique], [c["source"] for c in unique],
+                                params.n_contexts, params.n_heldout, params.seed)
+    write_jsonl([context_record(unique[i], tokenizer) for i in sel], out / "contexts.jsonl")
+    write_jsonl([context_record(unique[i], tokenizer) for i in held], out / "heldout.jsonl")
     atomic_write_text(out / "tokenizer.json", tokenizer.to_str(pretty=True) + "\n")
     lic = out / "licenses"
     lic.mkdir(exist_ok=True)

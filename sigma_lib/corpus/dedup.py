@@ -30,7 +30,8 @@ def minhash(text: str, num_perm: int = 128, shingle: int = 3, seed: int = 1) -> 
     return m
 
 
-def deduplicate(texts: Sequence[str], threshold: float = 0.7, num_perm: int = 128, shingle: int = 3) -> tuple[list[int], dict]:
+def deduplicate(texts: Sequence[str], threshold: float = 0.7, num_perm: int = 128,
+                shingle: int = 3) -> tuple[list[int], dict]:
     """Indices of ``texts`` kept after exact then near-duplicate removal (first occurrence wins).
 
     Parameters
@@ -62,3 +63,18 @@ def deduplicate(texts: Sequence[str], threshold: float = 0.7, num_perm: int = 12
     stats = {"input": len(texts), "exact_duplicates": len(texts) - len(after_exact),
              "near_duplicates": len(after_exact) - len(kept), "kept": len(kept)}
     return kept, stats
+
+
+def near_duplicate_mask(texts: Sequence[str], reference: Sequence[str], threshold: float = 0.7, *,
+                        num_perm: int = 128, shingle: int = 3) -> list[bool]:
+    """For each of ``texts``, whether it is an exact or near duplicate of any ``reference`` text.
+
+    The test of :func:`deduplicate` (same content hash, or a MinHash LSH collision at
+    ``threshold`` with the same ``num_perm`` and ``shingle``), against a fixed reference set
+    instead of the texts kept so far. Returns one bool per text, in order.
+    """
+    hashes = {content_hash(t) for t in reference}
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    for j, t in enumerate(reference):
+        lsh.insert(str(j), minhash(t, num_perm, shingle))
+    return [content_hash(t) in hashes or bool(lsh.query(minhash(t, num_perm, shingle))) for t in texts]

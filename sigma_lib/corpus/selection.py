@@ -6,17 +6,20 @@ from typing import Mapping, Sequence
 import numpy as np
 
 
-def balanced_quotas(available: Mapping[str, int], total: int) -> dict[str, int]:
+def balanced_quotas(available: Mapping[str, int], total: int, *, order: Sequence[str] | None = None) -> dict[str, int]:
     """Split ``total`` across sources as evenly as their sizes allow (water-filling).
 
-    Sources are served in name order; a source smaller than its fair share gives the rest to
+    Sources are served in name order, or in ``order`` (every source once); the first served get
+    the remainder of an uneven split, and a source smaller than its fair share gives the rest to
     the others. Raises ``ValueError`` if fewer than ``total`` items exist in all.
     """
     if sum(available.values()) < total:
         raise ValueError(f"only {sum(available.values())} candidates for {total} contexts")
+    if order is not None and sorted(order) != sorted(available):
+        raise ValueError(f"order {list(order)} must list every source of {sorted(available)} once")
     quotas = {k: 0 for k in available}
     remaining = total
-    open_ = sorted(k for k, v in available.items() if v > 0)
+    open_ = [k for k in (sorted(available) if order is None else order) if available[k] > 0]
     while remaining > 0:
         share, extra = divmod(remaining, len(open_))
         for j, k in enumerate(open_):
@@ -56,5 +59,8 @@ def select_balanced(keys: Sequence[str], sources: Sequence[str], n_select: int, 
         h = held_quotas[source]
         heldout += order[:h]
         selected += order[h : quotas[source]]
-    key = lambda i: (sources[i], keys[i])
+
+    def key(i):
+        return (sources[i], keys[i])
+
     return sorted(selected, key=key), sorted(heldout, key=key)

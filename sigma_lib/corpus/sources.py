@@ -67,12 +67,8 @@ def source_by_name(name: str) -> Source:
 def package_version(package: str) -> str | None:
     """Installed version of a Debian package (``dpkg-query``), or ``None`` if not installed."""
     try:
-        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True, check=False)
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True,
+                             check=False)
     except FileNotFoundError:
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def installed_sources(sources=SOURCES) -> list[Source]:
-    """The sources whose HTML folder exists on this machine."""
-    return [s for s in sources if Path(s.root).is_dir()]

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .gram import unit_normalize
-from .tracks import DEFAULT_EPS, _gamma_kf, _u_lln_cov, tail_energy_budget
+from .tracks import DEFAULT_EPS, gamma_kf_unchecked, tail_energy_budget, u_lln_cov_unchecked
 from .validation import (
     as_embeddings,
     as_gram,
@@ -48,11 +48,11 @@ class SigmaUB:
     eps: float
 
 
-def _sigma_ub(G_m: np.ndarray, N: int, m: int, eps: float) -> SigmaUB:
+def sigma_ub_unchecked(G_m: np.ndarray, N: int, m: int, eps: float) -> SigmaUB:
     """Both tracks of a Gram this library built from embeddings (PSD by construction): no checks."""
     return SigmaUB(
-        U=_u_lln_cov(G_m, m, eps),
-        gamma_kf=_gamma_kf(G_m, N - m, eps),
+        U=u_lln_cov_unchecked(G_m, m, eps),
+        gamma_kf=gamma_kf_unchecked(G_m, N - m, eps),
         N=int(N), m=int(m), d=int(G_m.shape[0]), eps=float(eps),
     )
 
@@ -65,7 +65,7 @@ def sigma_ub_from_gram(G_m, N: int, m: int, eps: float = DEFAULT_EPS) -> SigmaUB
     """
     eps = check_eps(eps)
     tail_energy_budget(N, m)
-    return _sigma_ub(as_gram(G_m, "G_m"), int(N), int(m), eps)
+    return sigma_ub_unchecked(as_gram(G_m, "G_m"), int(N), int(m), eps)
 
 
 def observed_grams(
@@ -139,4 +139,4 @@ def algorithm1(embeddings, observed, eps: float = DEFAULT_EPS, require_m_above_d
     check_block_sizes(N, observed.size, d, require_m_above_d)
     check_index_range(observed, N, "observed")
     (G_m,), _ = observed_grams([X], [observed], N)
-    return _sigma_ub(G_m, N, observed.size, eps)
+    return sigma_ub_unchecked(G_m, N, observed.size, eps)

@@ -152,7 +152,8 @@ def dmd_fit(snapshots, rank: int | None = None, rtol: float = 1e-10) -> DMDModel
     """
     S = np.asarray(snapshots, dtype=np.float64)
     if S.ndim != 2 or S.shape[0] < 2 or S.shape[1] < 1:
-        raise ValueError(f"snapshots must be a 2-D array (generations, state) with at least 2 rows, got shape {S.shape}")
+        raise ValueError(f"snapshots must be a 2-D array (generations, state) with at least 2 rows, "
+                         f"got shape {S.shape}")
     if not np.all(np.isfinite(S)):
         raise ValueError("snapshots must be finite (no NaN or inf)")
     if not 0 < rtol < 1:

@@ -74,7 +74,8 @@ class RecursionPaths:
 
 
 def check_setting(setting: str) -> str:
-    """``setting`` unchanged; ``ValueError`` unless it is one of :data:`SETTINGS` or ``alpha-<a>`` with ``0 < a < 1``."""
+    """``setting`` unchanged; ``ValueError`` unless it is one of :data:`SETTINGS` or ``alpha-<a>`` with
+    ``0 < a < 1``."""
     if setting in SETTINGS or alpha_of(setting) is not None:
         return setting
     raise ValueError(f"unknown setting {setting!r}; choose from {SETTINGS} or 'alpha-<a>' with 0 < a < 1")
@@ -199,7 +200,8 @@ def simulate_recursion(setting: str, d: int, n: int, *, generations: int, replic
             if pooled_S is None:
                 pooled_S = W_x
             else:
-                pooled_S = pooled_S + W_x + np.einsum("ri,rj->rij", delta, delta) * (pooled_count * n / (pooled_count + n))
+                pooled_S = (pooled_S + W_x
+                            + np.einsum("ri,rj->rij", delta, delta) * (pooled_count * n / (pooled_count + n)))
             mu = mu + delta * (n / (pooled_count + n))
             pooled_count += n
             L = _chol(pooled_S / pooled_count, setting, g)

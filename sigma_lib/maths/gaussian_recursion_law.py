@@ -65,7 +65,8 @@ def check_sizes(d, n) -> tuple[int, int]:
     """``(d, n)`` as ints; ``ValueError`` unless ``1 <= d < n`` (the refit of ``n`` points is non-singular)."""
     d, n = _count(d, "d"), _count(n, "n", 2)
     if not n > d:
-        raise ValueError(f"the sample size n={n} must exceed the dimension d={d} (else the refit covariance is singular)")
+        raise ValueError(f"the sample size n={n} must exceed the dimension d={d} "
+                         "(else the refit covariance is singular)")
     return d, n
 
 
@@ -139,7 +140,8 @@ def second_moment_law(setting: str, d: int, n: int, generations) -> tuple[np.nda
     g = _generations(generations)
     alpha = alpha_of(setting)
     if setting not in EXACT_SETTINGS and alpha is None:
-        raise ValueError(f"no exact second-moment law for setting {setting!r}; it has one for {EXACT_SETTINGS} and alpha-<a>")
+        raise ValueError(f"no exact second-moment law for setting {setting!r}; it has one for {EXACT_SETTINGS} "
+                         "and alpha-<a>")
     G = int(g.max())
     a, b = np.ones(G + 1), np.zeros(G + 1)
     if alpha is not None:

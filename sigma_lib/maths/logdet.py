@@ -14,16 +14,16 @@ from .validation import as_gram, as_square_symmetric, check_eps
 _RANK_TOL_FACTOR = 10.0
 
 
-def _cholesky_logdet(A: np.ndarray) -> float:
+def cholesky_logdet(A: np.ndarray) -> float:
     """``2 sum log diag(chol(A))`` (B.19); raises ``numpy.linalg.LinAlgError`` if not PD."""
     L = np.linalg.cholesky(A)
     return float(2.0 * np.sum(np.log(np.diag(L))))
 
 
-def _shifted_logdet(A: np.ndarray, eps: float) -> float:
+def shifted_logdet(A: np.ndarray, eps: float) -> float:
     """``log det(A + eps I)`` (B.19) of an already-checked symmetric PSD ``A``: no validation."""
     try:
-        return _cholesky_logdet(A + eps * np.eye(A.shape[0]))
+        return cholesky_logdet(A + eps * np.eye(A.shape[0]))
     except np.linalg.LinAlgError:
         lam_min = float(np.linalg.eigvalsh(A)[0])
         raise ValueError(
@@ -57,7 +57,7 @@ def regularized_logdet(A, eps: float) -> float:
         matrix is not the log-volume of anything, even when ``A + eps I`` happens to factor.
     """
     eps = check_eps(eps)
-    return _shifted_logdet(as_gram(A, "A"), eps)
+    return shifted_logdet(as_gram(A, "A"), eps)
 
 
 def logdet(A) -> float:
@@ -94,6 +94,6 @@ def logdet(A) -> float:
     if lam_max == 0.0 or lam[0] <= tol:
         return float("-inf")
     try:
-        return _cholesky_logdet(A)  # more accurate than summing eigenvalue logs
+        return cholesky_logdet(A)  # more accurate than summing eigenvalue logs
     except np.linalg.LinAlgError:
         return float(np.sum(np.log(lam)))

@@ -97,14 +97,16 @@ class SigmaMonitor:
         check_block_sizes(n_embeddings, m, d=1, require_m_above_d=False)
         if not (np.isfinite(eps) and eps > 0):
             raise ValueError(f"eps must be a finite positive number, got {eps!r}")
-        self.N, self.m, self.seed, self.eps, self.n_draws = int(n_embeddings), int(m), int(seed), float(eps), int(n_draws)
+        self.N, self.m, self.seed, self.eps, self.n_draws = (int(n_embeddings), int(m), int(seed), float(eps),
+                                                             int(n_draws))
         self.observed = select_observed_indices(self.N, self.m, seed)
         # Draws seeded apart from the main set so that the main set is not one of them.
         self._draw_sets = bootstrap_index_sets(self.N, self.m, n_draws, seed + 1) if n_draws > 0 else []
         self._baseline: TrackDraws | None = None
         self.records: list[CheckpointRecord] = []
 
-    def update(self, embeddings, checkpoint: str | int | None = None, require_m_above_d: bool = True) -> CheckpointRecord:
+    def update(self, embeddings, checkpoint: str | int | None = None,
+               require_m_above_d: bool = True) -> CheckpointRecord:
         """Measure one checkpoint.
 
         Parameters

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .algorithm1 import _sigma_ub, observed_grams
+from .algorithm1 import observed_grams, sigma_ub_unchecked
 from .tracks import DEFAULT_EPS
 from .validation import as_embeddings, check_block_sizes, check_eps
 
@@ -61,7 +61,7 @@ def tracks_over_index_sets(chunks, index_sets, N: int | None = None, eps: float 
     """
     eps = check_eps(eps)
     grams, n = observed_grams(chunks, index_sets, N)
-    vals = [_sigma_ub(G, n, len(s), eps) for G, s in zip(grams, index_sets)]
+    vals = [sigma_ub_unchecked(G, n, len(s), eps) for G, s in zip(grams, index_sets)]
     return TrackDraws(np.array([v.U for v in vals]), np.array([v.gamma_kf for v in vals]), grams[0].shape[0])
 
 
@@ -85,7 +85,8 @@ def index_set_bootstrap(embeddings, m: int, n_draws: int = 50, seed: int = 0, ep
     return tracks_over_index_sets([X], bootstrap_index_sets(X.shape[0], m, n_draws, seed), X.shape[0], eps)
 
 
-def drift_noise(embeddings, baseline_embeddings, m: int, n_draws: int = 50, seed: int = 0, eps: float = DEFAULT_EPS) -> TrackDraws:
+def drift_noise(embeddings, baseline_embeddings, m: int, n_draws: int = 50, seed: int = 0,
+                eps: float = DEFAULT_EPS) -> TrackDraws:
     """Drift ``(t) - (t0)`` of both tracks over re-drawn index sets (same draws for both).
 
     The two checkpoints must have the same ``N`` (the same frozen prompt bank and response count).

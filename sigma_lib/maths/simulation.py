@@ -31,7 +31,7 @@ from .bias_correction import (
     wishart_digamma_sum,
 )
 from .gram import unit_normalize
-from .logdet import _cholesky_logdet, logdet, regularized_logdet
+from .logdet import cholesky_logdet, logdet, regularized_logdet
 from .theorem1 import (
     overestimation_ratio_asymptotic,
     overestimation_ratio_measured,
@@ -226,7 +226,8 @@ def estimator_study(grid: Sequence[tuple[int, int, int]], reps: int = 100, seed:
                 a["hw_naive"].append(naive.half_width)
                 a["hw_corr"].append(corr.half_width)
                 errors.append(dict(kind=kind, d=d, m=m, N=N, rep=r,
-                                   z_naive=(L - naive.center) / (naive.half_width / z) if naive.half_width > 0 else np.nan,
+                                   z_naive=((L - naive.center) / (naive.half_width / z)
+                                            if naive.half_width > 0 else np.nan),
                                    z_corrected=(L - corr.center) / (corr.half_width / z)))
         for m in ms:
             a = acc[m]
@@ -294,8 +295,9 @@ def track1_envelope_study(kappas: Sequence[float] = (1, 10, 100, 1000), d: int =
     return rows
 
 
-def track2_convergence(ms: Sequence[int] = (96, 128, 256, 512, 1024, 4096, 16384), d: int = 64, kappa: float = 10.0,
-                       reps: int = 20, eps: float = DEFAULT_EPS, reference_n: int = 400_000, seed: int = 0) -> list[dict]:
+def track2_convergence(ms: Sequence[int] = (96, 128, 256, 512, 1024, 4096, 16384), d: int = 64,
+                       kappa: float = 10.0, reps: int = 20, eps: float = DEFAULT_EPS, reference_n: int = 400_000,
+                       seed: int = 0) -> list[dict]:
     """Track II ``U`` against ``m`` for unit-normalised Gaussian columns, with ``log det Sigma``.
 
     ``Sigma`` of unit-normalised anisotropic Gaussians has no closed form; its log det is
@@ -403,7 +405,7 @@ def sigma_xi_estimator_study(grid: Sequence[tuple[int, int, int]], reps: int = 2
         for _ in tqdm(range(reps), desc=f"sigma_xi d={d} m={m}", disable=not progress):
             X = rng.standard_normal((m, d))
             Gm = X.T @ X  # positive definite (Gaussian rows, m > d): no validation needed
-            L, ldm = _cholesky_logdet(Gm + wishart_draw(rng, N - m, d)), _cholesky_logdet(Gm)
+            L, ldm = cholesky_logdet(Gm + wishart_draw(rng, N - m, d)), cholesky_logdet(Gm)
             cover["true"] += bias_corrected_interval(ldm, N, m, d, alpha).covers(L)
             for k, v in sigma_xi2_estimates(X).items():
                 s2[k].append(v)
@@ -420,9 +422,10 @@ def sigma_xi_estimator_study(grid: Sequence[tuple[int, int, int]], reps: int = 2
 NON_GAUSSIAN_KINDS = ("unit_isotropic", "student_t", "population")
 
 
-def non_gaussian_bias_study(grid: Sequence[tuple[int, int, int]], kinds: Sequence[str] = ("unit_isotropic", "student_t"),
-                            reps: int = 200, seed: int = 0, alpha: float = 0.05, df: float = 5.0,
-                            population=None, method: str = "rescaled", progress: bool = False) -> list[dict]:
+def non_gaussian_bias_study(grid: Sequence[tuple[int, int, int]],
+                            kinds: Sequence[str] = ("unit_isotropic", "student_t"), reps: int = 200, seed: int = 0,
+                            alpha: float = 0.05, df: float = 5.0, population=None, method: str = "rescaled",
+                            progress: bool = False) -> list[dict]:
     """The Gaussian correction ``D`` against the moment-corrected one on columns that are not Gaussian.
 
     Kinds: ``"unit_isotropic"`` (unit-normalised standard Gaussians, ``sigma_xi = 0``),
@@ -474,7 +477,8 @@ def non_gaussian_bias_study(grid: Sequence[tuple[int, int, int]], kinds: Sequenc
                 sd_m.append(sd)
                 cov_m += Interval(ldm + moment_corrected_offset(N, m, d, s2), z_value(alpha) * sd).covers(L)
                 cov_t += Interval(ldm + moment_corrected_offset(N, m, d, s2_true),
-                                  z_value(alpha) * float(np.sqrt(moment_corrected_variance(N, m, d, s2_true)))).covers(L)
+                                  z_value(alpha)
+                                  * float(np.sqrt(moment_corrected_variance(N, m, d, s2_true)))).covers(L)
             gap = np.asarray(gap)
             plug = d * float(np.log(N / m))
             rows.append(dict(

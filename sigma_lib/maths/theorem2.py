@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_count, check_observed_size
+from .validation import check_block_sizes, check_count
 
 
 def plugin_estimate(logdet_Gm: float, N: int, m: int, d: int) -> float:
@@ -19,10 +19,11 @@ def plugin_estimate(logdet_Gm: float, N: int, m: int, d: int) -> float:
     logdet_Gm : float
         ``log det G_m`` of the observed block, nats.
     N, m, d : int
-        Total embeddings, observed block size, dimension: positive integers, ``m <= N``.
+        Total embeddings, observed block size, dimension: positive integers, ``d < m <= N``
+        (the paper's regime; ``m <= d`` raises ``ValueError`` naming both).
     """
-    N, m = check_observed_size(N, m)
-    d = check_count(d, "d")
+    check_block_sizes(N, m, d)
+    N, m, d = int(N), int(m), int(d)
     return float(logdet_Gm + d * np.log(N / m))
 
 

@@ -6,7 +6,7 @@ and the total count ``N``, and a ridge ``eps > 0`` fixed across generations (B.1
 The public functions check their inputs (``G_m`` real, symmetric and positive semi-definite up to
 round-off; ``N``, ``m`` positive integers with ``m <= N``; ``eps`` finite and positive) and
 refuse anything else with a ``ValueError``: a non-PSD ``G_m`` would give a negative
-``Gamma_KF``, which cannot exist. The private ``_gamma_kf`` / ``_u_lln_cov`` skip the checks for
+``Gamma_KF``, which cannot exist. The private ``gamma_kf_unchecked`` / ``u_lln_cov_unchecked`` skip the checks for
 Grams this library built itself from embeddings (PSD by construction), so Algorithm 1 and the
 monitor pay nothing for them.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .logdet import _shifted_logdet
+from .logdet import shifted_logdet
 from .validation import as_gram, check_count, check_eps, check_observed_size
 
 #: Default ridge ``eps`` of (B.1). The paper's value was lost in extraction (choice): 1e-3 is
@@ -32,14 +32,14 @@ def tail_energy_budget(N: int, m: int) -> int:
     return N - m
 
 
-def _gamma_kf(G_m: np.ndarray, B: int, eps: float) -> float:
+def gamma_kf_unchecked(G_m: np.ndarray, B: int, eps: float) -> float:
     """(3.19) on a checked ``G_m``: ``log det(I + G_m/(B+eps)) = L_1(G_m / (B+eps))``."""
-    return _shifted_logdet(G_m / (B + eps), 1.0)
+    return shifted_logdet(G_m / (B + eps), 1.0)
 
 
-def _u_lln_cov(G_m: np.ndarray, m: int, eps: float) -> float:
+def u_lln_cov_unchecked(G_m: np.ndarray, m: int, eps: float) -> float:
     """(3.20) on a checked ``G_m``: ``L_eps(G_m) - d log m``."""
-    return _shifted_logdet(G_m, eps) - G_m.shape[0] * float(np.log(m))
+    return shifted_logdet(G_m, eps) - G_m.shape[0] * float(np.log(m))
 
 
 def track1_gamma_kf(G_m, N: int, m: int, eps: float = DEFAULT_EPS) -> float:
@@ -72,7 +72,7 @@ def track1_gamma_kf(G_m, N: int, m: int, eps: float = DEFAULT_EPS) -> float:
     """
     eps = check_eps(eps)
     B = tail_energy_budget(N, m)
-    return _gamma_kf(as_gram(G_m, "G_m"), B, eps)
+    return gamma_kf_unchecked(as_gram(G_m, "G_m"), B, eps)
 
 
 def track1_envelope(G_m, N: int, m: int, eps: float = DEFAULT_EPS) -> float:
@@ -111,7 +111,7 @@ def track2_u_lln_cov(G_m, m: int, eps: float = DEFAULT_EPS) -> float:
     """
     eps = check_eps(eps)
     m = check_count(m, "m")
-    return _u_lln_cov(as_gram(G_m, "G_m"), m, eps)
+    return u_lln_cov_unchecked(as_gram(G_m, "G_m"), m, eps)
 
 
 def drift(values, baseline: float | None = None) -> np.ndarray:

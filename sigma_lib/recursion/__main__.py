@@ -21,7 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default="default", help="smoke, default, real-cpu or paper")
     ap.add_argument("--run-dir", required=True, help="working directory of the run (model weights, resumable)")
     ap.add_argument("--cache-dir", default=None, help="where theta_0 is cached (default: next to the run directory)")
-    ap.add_argument("--export", default=None, help="commit the run's tables, responses and embeddings here (no weights)")
+    ap.add_argument("--export", default=None,
+                    help="commit the run's tables, responses and embeddings here (no weights)")
+    ap.add_argument("--export-without-pools", action="store_true",
+                    help="leave the synthetic pools out of the export (a run that would exceed 25 MiB)")
     ap.add_argument("--report-to", default="none", help="also log each generation's metrics: none or tensorboard")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a profile parameter (JSON value), e.g. --set generations=3 --set settings=S1,S2")
@@ -44,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     run_experiment(cfg, args.run_dir, args.cache_dir, report_to=args.report_to)
     print(f"run finished in {time.perf_counter() - t:.0f} s: {args.run_dir}")
     if args.export:
-        print(f"committed run written to {export_run(args.run_dir, args.export)}")
+        print(f"committed run written to {export_run(args.run_dir, args.export, pools=not args.export_without_pools)}")
     return 0
 
 

@@ -192,8 +192,8 @@ def _builtin_key(name: str, contexts_text_hash: str, cfg) -> str:
     spec = {
         "model_config": json.loads(BUILTIN[name].read_text()), "tokenizer": sha256_file(TECH_DIR / "tokenizer.json"),
         "contexts": contexts_text_hash, "epochs": cfg.base_epochs, "lr": cfg.base_lr, "batch_size": cfg.batch_size,
-        "weight_decay": cfg.weight_decay, "seed": cfg.seed, "threads": cfg.threads, "torch": torch.__version__,
-        "context_tokens": cfg.context_tokens,
+        "weight_decay": cfg.weight_decay, "seed": cfg.base_seed_value, "threads": cfg.threads,
+        "torch": torch.__version__, "context_tokens": cfg.context_tokens,
     }
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -226,15 +226,17 @@ def build_base_model(cfg, contexts: list[str], cache_dir: str | Path, progress: 
     tok = project_tokenizer()
     conf = GPT2Config(**json.loads(BUILTIN[name].read_text()), vocab_size=len(tok),
                       bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id)
-    torch.manual_seed(derive_seed(cfg.seed, "theta0-init", name))
+    torch.manual_seed(derive_seed(cfg.base_seed_value, "theta0-init", name))
     model = GPT2LMHeadModel(conf)
     ids, mask = encode_blocks(tok, contexts, cfg.context_tokens)
-    stats = train_causal_lm(model, ids, mask, cfg.base_epochs, cfg.batch_size, cfg.base_lr, cfg.weight_decay,
-                            (cfg.seed, "theta0"), device=cfg.device, progress=progress, desc="train theta_0")
+    stats = train_causal_lm(model, ids, mask, epochs=cfg.base_epochs, batch_size=cfg.batch_size, lr=cfg.base_lr,
+                            weight_decay=cfg.weight_decay, seed_parts=(cfg.base_seed_value, "theta0"),
+                            device=cfg.device, progress=progress, desc="train theta_0")
     model.to("cpu")
     info = {"base_model": name, "trained_here": True, "key": key, "params_hash": params_hash(model),
-            "n_parameters": sum(p.numel() for p in model.parameters()), "train_tokens_per_second": stats.tokens_per_second,
-            "train_seconds": stats.seconds, "final_loss": stats.final_loss}
+            "n_parameters": sum(p.numel() for p in model.parameters()),
+            "train_tokens_per_second": stats.tokens_per_second, "train_seconds": stats.seconds,
+            "final_loss": stats.final_loss}
 
     def fill(tmp: Path) -> None:
         model.save_pretrained(tmp)

@@ -78,7 +78,8 @@ def read_done(folder: Path, verify: bool = True) -> dict:
     folder = Path(folder)
     try:
         done = json.loads((folder / DONE).read_text())
-        ok = isinstance(done["files"], dict) and isinstance(done["metrics"], dict) and done["digest"] == _content_digest(done)
+        ok = (isinstance(done["files"], dict) and isinstance(done["metrics"], dict)
+              and done["digest"] == _content_digest(done))
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ValueError(f"corrupt checkpoint {folder / DONE} ({exc.__class__.__name__}: {exc}); "
                          f"delete {folder} to recompute it") from None
@@ -91,7 +92,8 @@ def read_done(folder: Path, verify: bool = True) -> dict:
             if not path.is_file():
                 raise ValueError(f"corrupt checkpoint: {path} is missing; delete {folder} to recompute it")
             if sha256_file(path) != digest:
-                raise ValueError(f"corrupt checkpoint: {path} does not match its SHA-256; delete {folder} to recompute it")
+                raise ValueError(f"corrupt checkpoint: {path} does not match its SHA-256; delete {folder} "
+                                 "to recompute it")
     return done
 
 

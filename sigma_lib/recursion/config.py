@@ -2,17 +2,28 @@
 
 Settings (Sec. 4): ``S1`` restarts every generation from theta_0 (4.1); ``S2`` carries the weights
 forward (4.2); both train on the real-data fraction ``alpha`` of real contexts and the rest on the
-previous model's synthetic pool. Control (not in the paper): ``fresh`` carries the weights forward
-like S2 but trains on real contexts only (alpha = 1), i.e. ordinary continued fine-tuning; a
-signal that moves as much here as in S2 does not measure collapse.
+previous model's synthetic pool. Controls (not in the paper), both carrying the weights forward
+like S2 on real text only (alpha = 1):
+
+* ``repeat-real`` trains on the *same* real contexts every generation: continued fine-tuning that
+  memorises them (its training loss falls toward zero and its held-out NLL rises);
+* ``new-real`` trains on *new* real contexts every generation, block ``g - 1`` of the frozen asset
+  of unused TECH windows (:mod:`sigma_lib.corpus.new_real`): ordinary fine-tuning on fresh data.
+  A signal that moves as much here as in S2 measures fine-tuning, not collapse.
+
+Seeds: ``seed`` drives training order, the pool's and the evaluation's sampling; ``index_seed``
+fixes the observed index sets of Algorithm 1 and ``base_seed`` the from-scratch theta_0 (each
+``None``: ``seed``, as in runs made before they existed), so that replicates can share both.
 
 Profiles (App. C.3 for ``paper``):
 
 * ``smoke``: tests, seconds; a tiny GPT, few contexts, short responses.
-* ``default``: the book on a 2-core CPU; the small GPT of ``data/gpt_small.json`` trained from
-  scratch on TECH, S1 and S2 over a few generations.
+* ``default``: the book on a 2-core CPU; the small GPT of ``data/models/gpt-small.json`` trained
+  from scratch on TECH, S1, S2 and two controls over a few generations.
 * ``real-cpu``: the pretrained SmolLM2-135M on a 2-core CPU (bf16 autocast), S1, S2 and the
-  ``fresh`` control over 5 generations, with the budget cuts listed in :data:`REAL_CPU_CUTS`.
+  ``repeat-real`` control over 5 generations, with the budget cuts listed in :data:`REAL_CPU_CUTS`.
+* ``real-rep``: the replicated real-LM study: real-cpu's workload in float32 with the fused AdamW,
+  S1, S2 and ``new-real``, one run folder per seed (the prompt bank and index sets shared).
 * ``paper``: the paper's protocol (50 generations, 5 epochs, the whole prompt bank, responses up to
   256 tokens, mixed precision) on SmolLM2-135M, on a GPU.
 """
@@ -26,7 +37,7 @@ from ..common import profiles
 from ..common.params import resolve_profile
 from ..maths.tracks import DEFAULT_EPS
 
-SETTINGS = ("S1", "S2", "fresh")
+SETTINGS = ("S1", "S2", "repeat-real", "new-real")
 PAPER_SETTINGS = ("S1", "S2")
 # How each setting starts training, which real-data fraction it uses (None: the run's alpha) and
 # what it trains on: "replace" (the constant-budget mixture of real contexts and the newest
@@ -35,7 +46,8 @@ PAPER_SETTINGS = ("S1", "S2")
 SETTING_SPECS = {
     "S1": {"start": "theta0", "alpha": None, "data": "replace"},
     "S2": {"start": "previous", "alpha": None, "data": "replace"},
-    "fresh": {"start": "previous", "alpha": 1.0, "data": "replace"},
+    "repeat-real": {"start": "previous", "alpha": 1.0, "data": "replace"},
+    "new-real": {"start": "previous", "alpha": 1.0, "data": "new-real"},
     "accumulate": {"start": "previous", "alpha": None, "data": "accumulate"},
     "accumulate-subsample": {"start": "previous", "alpha": None, "data": "accumulate-subsample"},
 }
@@ -68,6 +80,9 @@ class RunConfig:
     precision: str = "fp32"                # "fp32", or mixed precision "bf16" / "fp16" (autocast)
     alpha: float = 0.0
     seed: int = 0
+    index_seed: int | None = None          # the observed index sets; None: seed
+    base_seed: int | None = None           # theta_0 trained from scratch; None: seed
+    fused_adamw: bool = False              # torch's fused AdamW kernel (13x faster a step on SmolLM2, CPU)
     n_contexts: int | None = None          # None: the whole frozen corpus
     base_contexts: int | None = None       # contexts theta_0 is trained on (from-scratch models); None: the n_contexts
     n_heldout: int | None = None
@@ -99,6 +114,14 @@ class RunConfig:
         fixed = setting_spec(setting)["alpha"]
         return self.alpha if fixed is None else fixed
 
+    @property
+    def index_seed_value(self) -> int:
+        return self.seed if self.index_seed is None else self.index_seed
+
+    @property
+    def base_seed_value(self) -> int:
+        return self.seed if self.base_seed is None else self.base_seed
+
     def replace(self, **changes) -> "RunConfig":
         return dataclasses.replace(self, **changes)
 
@@ -124,7 +147,8 @@ REAL_CPU_CUTS = [
     ("responses_per_prompt", "4", "evaluation cost; N = 540 > d = 384 still holds"),
     ("m", "512", "m < N leaves room for re-drawn index sets (the noise band)"),
     ("n_heldout", "200", "held-out NLL cost"),
-    ("precision", "mixed precision on a GPU", "bf16 autocast runs the matrix products on the CPU's AMX units, faster than fp32 (benchmarks/bench_recursion.py)"),
+    ("precision", "mixed precision on a GPU",
+     "bf16 autocast runs the matrix products on the CPU's AMX units, faster than fp32 (benchmarks/bench_recursion.py)"),
     ("suppress_special_tokens", "responses of up to 256 tokens (may end early)",
      "the instruction-tuned model ends many responses to raw prompts at once with <|im_end|>: in a first run, "
      "theta_0's empty responses made its diversity look low and every later drift positive; here special "
@@ -159,6 +183,10 @@ def validate(cfg: RunConfig) -> None:
     ints = dict(generations=1, responses_per_prompt=1, context_tokens=1, continuation_tokens=1, response_tokens=1,
                 epochs=1, batch_size=1, base_epochs=0, m=2, n_draws=0, sample_batch_size=1, embed_batch_size=1,
                 threads=1, seed=0)
+    for key in ("index_seed", "base_seed"):
+        value = getattr(cfg, key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ValueError(f"{key} must be None or an integer >= 0, got {value!r}")
     for key, minimum in ints.items():
         value = getattr(cfg, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -178,6 +206,8 @@ def validate(cfg: RunConfig) -> None:
             raise ValueError(f"{key} must be positive, got {getattr(cfg, key)!r}")
     if cfg.weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, got {cfg.weight_decay!r}")
+    if not isinstance(cfg.fused_adamw, bool):
+        raise ValueError(f"fused_adamw must be true or false, got {cfg.fused_adamw!r}")
     if cfg.keep_checkpoints not in ("all", "last"):
         raise ValueError(f"keep_checkpoints must be 'all' or 'last', got {cfg.keep_checkpoints!r}")
     if cfg.precision not in ("fp32", "bf16", "fp16"):

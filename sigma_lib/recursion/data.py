@@ -23,7 +23,8 @@ def encode_blocks(tokenizer, texts: list[str], length: int) -> tuple[torch.Tenso
     return ids, mask
 
 
-def mixture_indices(n_budget: int, n_real: int, n_synthetic: int, alpha: float, *seed_parts) -> tuple[list[int], list[int]]:
+def mixture_indices(n_budget: int, n_real: int, n_synthetic: int, alpha: float,
+                    *seed_parts) -> tuple[list[int], list[int]]:
     """Which real and which synthetic blocks form ``D_mix``: ``round(alpha n)`` real, the rest synthetic.
 
     The budget is constant (``n_budget = |D_real|`` blocks); each part is a seeded sample without

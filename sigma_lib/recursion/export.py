@@ -21,11 +21,13 @@ KEPT = ("responses.jsonl", "responses_reseed.jsonl", "embeddings.npy", "embeddin
 MAX_BYTES = 25 * 2**20
 
 
-def export_run(run_dir: str | Path, dest: str | Path, max_bytes: int = MAX_BYTES) -> Path:
+def export_run(run_dir: str | Path, dest: str | Path, max_bytes: int = MAX_BYTES, *, pools: bool = True) -> Path:
     """Copy the keepable part of a finished (or partly finished) run to ``dest``, atomically.
 
     Each generation folder contributes its kept files (``KEPT``) and ``metrics.json`` (the
-    metrics of its ``done.json``); each is verified against ``done.json`` first. Raises
+    metrics of its ``done.json``); each is verified against ``done.json`` first. ``pools=False``
+    leaves out the synthetic pools (``pool.jsonl``: what a generation trained on, which no metric
+    of the book is recomputed from), for runs that would not fit otherwise. Raises
     ``ValueError`` if the export would exceed ``max_bytes``.
     """
     run_dir = Path(run_dir)
@@ -42,15 +44,17 @@ def export_run(run_dir: str | Path, dest: str | Path, max_bytes: int = MAX_BYTES
             done = read_done(folder)
             out = tmp / folder.relative_to(run_dir)
             out.mkdir(parents=True)
-            for name in KEPT:
+            for name in (KEPT if pools else tuple(k for k in KEPT if k != "pool.jsonl")):
                 if (folder / name).is_file():
                     shutil.copy2(folder / name, out / name)
             (out / "metrics.json").write_text(json.dumps(done["metrics"], indent=1, sort_keys=True) + "\n")
         files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
         size = sum((tmp / f).stat().st_size for f in files)
         if size > max_bytes:
-            raise ValueError(f"the export of {run_dir} would take {size / 2**20:.1f} MiB, above {max_bytes / 2**20:.0f} MiB")
-        (tmp / CHECKSUMS).write_text(json.dumps({f: sha256_file(tmp / f) for f in files}, indent=1, sort_keys=True) + "\n")
+            raise ValueError(f"the export of {run_dir} would take {size / 2**20:.1f} MiB, "
+                             f"above {max_bytes / 2**20:.0f} MiB")
+        (tmp / CHECKSUMS).write_text(json.dumps({f: sha256_file(tmp / f) for f in files}, indent=1,
+                                                sort_keys=True) + "\n")
 
     return atomic_replace_dir(dest, fill)
 
@@ -78,3 +82,42 @@ def verify_committed_run(path: str | Path) -> dict:
         if sha256_file(f) != digest:
             raise ValueError(f"committed run: {f} does not match its SHA-256 in {CHECKSUMS}")
     return json.loads((path / "manifest.json").read_text())
+
+
+def rename_setting(path: str | Path, old: str, new: str) -> Path:
+    """Rename setting ``old`` to ``new`` in the committed run at ``path``, atomically: its folder,
+    the manifest's ``settings``, the ``setting`` column of every table, and the checksums.
+
+    The run is verified first. Used once, when the ``fresh`` control became ``repeat-real``
+    (it trains on the same real contexts every generation): the data is unchanged, only the name.
+    """
+    import csv
+    import io
+
+    path = Path(path)
+    manifest = verify_committed_run(path)
+    if old not in manifest["config"]["settings"] or new in manifest["config"]["settings"]:
+        raise ValueError(f"{path}: setting {old!r} is not in its manifest, or {new!r} already is")
+
+    def fill(tmp: Path) -> None:
+        shutil.copytree(path, tmp, dirs_exist_ok=True)
+        (tmp / CHECKSUMS).unlink()
+        if (tmp / old).is_dir():
+            (tmp / old).rename(tmp / new)
+        manifest["config"]["settings"] = [new if s == old else s for s in manifest["config"]["settings"]]
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        for table in sorted((tmp / "tables").glob("*.csv")):
+            text = table.read_text()
+            rows = list(csv.reader(io.StringIO(text)))
+            if rows and "setting" in rows[0]:
+                col = rows[0].index("setting")
+                for r in rows[1:]:
+                    r[col] = new if r[col] == old else r[col]
+                out = io.StringIO()
+                csv.writer(out, lineterminator="\n" if "\r\n" not in text else "\r\n").writerows(rows)
+                table.write_text(out.getvalue())
+        files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+        (tmp / CHECKSUMS).write_text(json.dumps({f: sha256_file(tmp / f) for f in files}, indent=1,
+                                                sort_keys=True) + "\n")
+
+    return atomic_replace_dir(path, fill)

@@ -26,7 +26,7 @@ class SampleStats:
         return self.new_tokens / self.seconds if self.seconds > 0 else float("nan")
 
 
-def nucleus_sample(logits: torch.Tensor, uniforms: torch.Tensor, top_p: float, temperature: float,
+def nucleus_sample(logits: torch.Tensor, uniforms: torch.Tensor, top_p: float, temperature: float, *,
                    candidates: tuple[int, ...] = (1024, 8192)) -> torch.Tensor:
     """Sample one token per row from ``softmax(logits / temperature)`` restricted to its top-p nucleus.
 
@@ -74,7 +74,7 @@ def _pick(sorted_p: torch.Tensor, order: torch.Tensor, uniforms: torch.Tensor, t
 
 
 @torch.no_grad()
-def sample(model, prompts: list[list[int]], seeds: list[int], max_new_tokens: int, top_p: float = 0.95,
+def sample(model, prompts: list[list[int]], seeds: list[int], max_new_tokens: int, *, top_p: float = 0.95,
            temperature: float = 1.0, batch_size: int = 64, pad_id: int = 0, device: str = "cpu",
            use_cache: bool = True, progress: bool = False, desc: str = "sampling",
            stats: SampleStats | None = None, banned_ids: list[int] | None = None) -> list[list[int]]:

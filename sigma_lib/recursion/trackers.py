@@ -67,7 +67,8 @@ class GenerationTracker:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:
-                raise ImportError("report_to='tensorboard' needs the tensorboard package (pip install tensorboard)") from None
+                raise ImportError("report_to='tensorboard' needs the tensorboard package "
+                                  "(pip install tensorboard)") from None
             Path(log_dir).mkdir(parents=True, exist_ok=True)
             self._tb = SummaryWriter(log_dir=str(log_dir))
 
@@ -92,7 +93,8 @@ class GenerationTracker:
         self.close()
 
 
-def log_generation_metrics(rows: Iterable[Mapping], report_to="none", log_dir=None, generation_key: str = "generation") -> int:
+def log_generation_metrics(rows: Iterable[Mapping], report_to="none", log_dir=None,
+                           generation_key: str = "generation") -> int:
     """Send a table of per-generation rows (each with ``generation_key``) to ``report_to``;
     returns the number of rows sent (0 when ``report_to`` is none)."""
     rows = list(rows)

@@ -318,7 +318,8 @@ def model_sentence(manifest: Mapping) -> str:
               if base.get("base_model", cfg["base_model"]).startswith("gpt-") else "pretrained")
     device = "a GPU" if cfg.get("device") == "cuda" else "a CPU"
     return (f"$\\theta_0$ is a {size}`{cfg['base_model']}` model, {origin}; each generation fine-tunes it for "
-            f"{cfg['epochs']} epoch{'s' if cfg['epochs'] != 1 else ''} at batch {cfg['batch_size']} in {cfg['precision']} on {device}, over "
+            f"{cfg['epochs']} epoch{'s' if cfg['epochs'] != 1 else ''} at batch {cfg['batch_size']} "
+            f"in {cfg['precision']} on {device}, over "
             f"{cfg['generations']} generations, and the evaluation responses are {cfg['response_tokens']} tokens long "
             "(the paper: OPT-125m, FP16 on a GPU, 50 generations, responses of up to 256 tokens).")
 

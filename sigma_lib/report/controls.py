@@ -3,8 +3,9 @@ collapse settings from the controls (issue 14; the chapter ``notebooks/collapse.
 
 The collapse settings are the paper's S1 and S2 at alpha = 0 (each generation trains on the newest
 synthetic pool only). The controls train on data that the literature finds prevents collapse: real
-contexts only (``fresh``, alpha = 1), every real context plus every synthetic pool so far
-(``accumulate``, Gerstgrasser et al. 2024), that union subsampled to the constant budget
+contexts only (``repeat-real``, alpha = 1, the same contexts every generation; ``new-real``, new
+ones), every real context plus every synthetic pool so far (``accumulate``, Gerstgrasser et al.
+2024), that union subsampled to the constant budget
 (``accumulate-subsample``), and S2 with a real fraction alpha > 0 (``S2-a<alpha>``).
 
 A signal *separates* a collapse setting from a control from generation g on when, at g and at every
@@ -23,12 +24,13 @@ sampled again with other seeds) is shown beside them by the chapter (the run's `
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from ..recursion.config import setting_spec
-from .run_report import _by_setting, bootstrap_sds, load_table, with_spectral_peers
+from ..recursion.config import RunConfig, setting_spec
+from .run_report import bootstrap_sds, load_table, rows_by_setting, with_spectral_peers
 
 COLLAPSE = ("S1", "S2")
 
@@ -57,7 +59,8 @@ def describe_setting(setting: str, alpha: float = 0.0) -> dict:
     spec = setting_spec(setting)
     a = alpha if spec["alpha"] is None else spec["alpha"]
     data = {"replace": f"{a:g} real + {1 - a:g} newest synthetic pool (constant budget)" if a < 1 else
-            "real contexts only (constant budget)",
+            "the same real contexts every generation (constant budget)",
+            "new-real": "new real contexts every generation (unused TECH windows, constant budget)",
             "accumulate": "every real context + every synthetic pool so far (grows)",
             "accumulate-subsample": "every real context + every pool so far, subsampled to the constant budget"}
     return {"setting": setting, "role": "control" if is_control(setting) else "collapse",
@@ -73,10 +76,10 @@ def signal_series(run_dir: str | Path, n_draws: int = 30, seed: int = 0, source:
     Vendi and RankMe come from the run's table when the engine measured them; older runs get them
     from the stored embeddings.
     """
-    rows_by_setting = _by_setting(load_table(run_dir, "generations"))
+    by_setting = rows_by_setting(load_table(run_dir, "generations"))
     boot = bootstrap_sds(run_dir, n_draws=n_draws, seed=seed)
     out = []
-    for setting, rows in rows_by_setting.items():
+    for setting, rows in by_setting.items():
         for r in rows:
             r = with_spectral_peers(run_dir, setting, r)
             for key, _, _, noise in SIGNALS:
@@ -101,11 +104,14 @@ def merge_series(*series: Sequence[dict]) -> list[dict]:
 
 
 def comparable(config_a: Mapping, config_b: Mapping) -> list[str]:
-    """The parameters (other than the settings and the machine's threads) on which two runs differ:
-    runs are compared setting against setting only when this list is empty."""
+    """The parameters (other than the settings and the machine's threads) on which two runs differ,
+    a key absent from an older manifest counting as its default: runs are compared setting against
+    setting only when this list is empty."""
+    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}  # keys older manifests lack
+    a, b = {**defaults, **config_a}, {**defaults, **config_b}
     skip = {"settings", "threads"}
-    keys = (set(config_a) | set(config_b)) - skip
-    return sorted(k for k in keys if config_a.get(k) != config_b.get(k))
+    keys = (set(a) | set(b)) - skip
+    return sorted(k for k in keys if a.get(k) != b.get(k))
 
 
 def _pivot(series: Iterable[Mapping]) -> dict:

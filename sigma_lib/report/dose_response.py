@@ -257,7 +257,8 @@ def detection(summary: list[dict], *, k: float = 2.0) -> list[dict]:
         rs = sorted((r for r in summary if r["run"] == run and r["mode"] == mode), key=lambda r: r["q"])
         for key in SIGNALS:
             seen = [r["q"] for r in rs if r["q"] > 0 and abs(r[key]) > k * r[f"{key}_noise"]]
-            out.append({"run": run, "mode": mode, "signal": key, "name": SHORT_NAMES[key], "noise_sd": rs[0][f"{key}_noise"],
-                        "smallest_q_detected": seen[0] if seen else None, "q_max": rs[-1]["q"],
+            out.append({"run": run, "mode": mode, "signal": key, "name": SHORT_NAMES[key],
+                        "noise_sd": rs[0][f"{key}_noise"], "smallest_q_detected": seen[0] if seen else None,
+                        "q_max": rs[-1]["q"],
                         "change_at_q_max": rs[-1][key], "change_at_q_max_in_noise": rs[-1][f"{key}_in_noise"]})
     return out

@@ -22,6 +22,7 @@ from ..maths.forecast import METHODS, forecast_drift, log_spectrum, winners
 from ..maths.observed import select_observed_indices
 from ..recursion.checkpoint import generation_dir, load_embeddings
 from . import run_report as rr
+from .plots import panel_grid
 
 
 def forecast_runs(profile: str, recursion_dir: str | Path | None = None,
@@ -53,7 +54,7 @@ def run_series(run_dir: str | Path) -> dict[str, dict]:
     """
     run_dir = Path(run_dir)
     cfg = json.loads((run_dir / "manifest.json").read_text())["config"]
-    table = rr._by_setting(rr.load_table(run_dir, "generations"))
+    table = rr.rows_by_setting(rr.load_table(run_dir, "generations"))
     cache: dict[Path, np.ndarray] = {}
     out = {}
     for setting, rows in table.items():
@@ -154,19 +155,6 @@ def dmd_verdict(summary: list[dict]) -> dict:
 
 
 # -- figures ---------------------------------------------------------------------------------------
-def _panels(n: int, figsize_per_panel, max_columns: int = 2):
-    """A figure of ``n`` panels in rows of at most ``max_columns`` (unused axes removed), and the axes in order."""
-    import matplotlib.pyplot as plt
-
-    cols = min(max_columns, n)
-    rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(figsize_per_panel[0] * cols, figsize_per_panel[1] * rows), squeeze=False)
-    flat = list(axes.flat)
-    for ax in flat[n:]:
-        ax.remove()
-    return fig, flat[:n]
-
-
 METHOD_STYLE = {"persistence": dict(color="C7", marker="o", linestyle=":"),
                 "linear": dict(color="C1", marker="^", linestyle="--"),
                 "dmd": dict(color="C4", marker="s", linestyle="-")}
@@ -176,7 +164,7 @@ def mae_by_horizon_figure(summary: list[dict], figsize_per_panel=(5, 3.4)):
     """One panel per run: each method's mean absolute error against horizon (pooled over settings,
     weighted by forecasts), with the targets' mean ±2 sd index-set noise as a grey line."""
     runs = list(dict.fromkeys(r["run"] for r in summary))
-    fig, axes = _panels(len(runs), figsize_per_panel)
+    fig, axes = panel_grid(len(runs), figsize_per_panel)
     for ax, run in zip(axes, runs):
         mine = [r for r in summary if r["run"] == run]
         hs = sorted({r["horizon"] for r in mine})
@@ -205,7 +193,7 @@ def forecast_paths_figure(rows: list[dict], series: Mapping[str, Mapping], run: 
     from matplotlib.ticker import MaxNLocator
 
     settings = list(series)
-    fig, axes = _panels(len(settings), figsize_per_panel)
+    fig, axes = panel_grid(len(settings), figsize_per_panel)
     for ax, setting in zip(axes, settings):
         s = series[setting]
         g, y, b = s["generation"], s["drift_U"], 2 * s["noise_U"]
@@ -218,7 +206,8 @@ def forecast_paths_figure(rows: list[dict], series: Mapping[str, Mapping], run: 
             for m, style in METHOD_STYLE.items():
                 xs = [origin] + [r["target"] for r in path]
                 ys = [y[origin]] + [r[f"{m}_forecast"] for r in path]
-                ax.plot(xs, ys, linewidth=1, markersize=3, alpha=0.8, label=m if origin == origins[0] else None, **style)
+                ax.plot(xs, ys, linewidth=1, markersize=3, alpha=0.8, label=m if origin == origins[0] else None,
+                        **style)
         ax.axhline(0, color="0.6", linewidth=0.6)
         ax.set_title(f"{run}, {setting}", fontsize=9)
         ax.set_xlabel("generation")

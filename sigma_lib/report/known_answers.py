@@ -128,9 +128,11 @@ def cell_rows(paths: gr.RecursionPaths, sigma: gs.SigmaPaths | None = None) -> l
     sig = {}
     if sigma is not None:
         cov = gs.drift_coverage(sigma)
-        drifts = {k: sigma.drift(k) for k in ("U", "U_centred", "U_unit", "gamma_kf", "logdet_sigma", "logdet_second_moment")}
+        drifts = {k: sigma.drift(k)
+                  for k in ("U", "U_centred", "U_unit", "gamma_kf", "logdet_sigma", "logdet_second_moment")}
         sig = {"sigma_N": sigma.N, "sigma_m": sigma.m}
-        for name, key in (("mean_true_drift_sigma", "logdet_sigma"), ("mean_true_drift_second_moment", "logdet_second_moment")):
+        for name, key in (("mean_true_drift_sigma", "logdet_sigma"),
+                          ("mean_true_drift_second_moment", "logdet_second_moment")):
             sig[name] = drifts[key].mean(axis=1)
         for key, col in (("U", "U"), ("U_centred", "U_centred"), ("U_unit", "U_unit"), ("gamma_kf", "gamma_kf")):
             sig[f"mean_drift_{col}"] = drifts[key].mean(axis=1)
@@ -149,7 +151,8 @@ def cell_rows(paths: gr.RecursionPaths, sigma: gs.SigmaPaths | None = None) -> l
                "mean_logdet_change": float(mean_ld[g]), "se_logdet_change": float(se_ld[g]),
                "exact_logdet_change": at(ex_ld, i), "sd_logdet_change": float(sd_ld[g]),
                "exact_sd_logdet_change": at(ex_sd, i),
-               "mean_trace_ratio": float(mean_tr[g]), "se_trace_ratio": float(se_tr[g]), "exact_trace_ratio": at(ex_tr, i),
+               "mean_trace_ratio": float(mean_tr[g]), "se_trace_ratio": float(se_tr[g]),
+               "exact_trace_ratio": at(ex_tr, i),
                "mean_sq_mean_drift": float(mean_mu[g]), "se_sq_mean_drift": float(se_mu[g]),
                "exact_sq_mean_drift": at(ex_mu, i)}
         for col in SIGMA_COLUMNS:
@@ -192,7 +195,8 @@ def agreement(rows: list[dict]) -> list[dict]:
     exact value (0.95 expected), the largest ``|z|`` and where, and for ``replace`` the largest
     relative gap between the simulated and exact sd of the change of ``log det``.
     """
-    quantities = (("log det Sigma_g - log det Sigma_0", "mean_logdet_change", "se_logdet_change", "exact_logdet_change"),
+    quantities = (("log det Sigma_g - log det Sigma_0", "mean_logdet_change", "se_logdet_change",
+                   "exact_logdet_change"),
                   ("tr Sigma_g / d", "mean_trace_ratio", "se_trace_ratio", "exact_trace_ratio"),
                   ("|mu_g - mu_0|^2", "mean_sq_mean_drift", "se_sq_mean_drift", "exact_sq_mean_drift"))
     out = []
@@ -209,7 +213,8 @@ def agreement(rows: list[dict]) -> list[dict]:
                    "worst_d": worst["d"], "worst_n": worst["n"], "worst_generation": worst["generation"],
                    "sd_ratio_max_gap": None}
             if mean == "mean_logdet_change" and all(r["exact_sd_logdet_change"] for r in have):
-                row["sd_ratio_max_gap"] = float(max(abs(r["sd_logdet_change"] / r["exact_sd_logdet_change"] - 1) for r in have))
+                row["sd_ratio_max_gap"] = float(max(abs(r["sd_logdet_change"] / r["exact_sd_logdet_change"] - 1)
+                                                    for r in have))
             out.append(row)
     return out
 
@@ -227,8 +232,10 @@ def recheck(P: Mapping, a: Mapping, *, factor: int = 20) -> dict | None:
     d, n, g = a["worst_d"], a["worst_n"], a["worst_generation"]
     if n * d > P["sufficient_above_nd"]:
         return None
-    key = {"log det Sigma_g - log det Sigma_0": "logdet", "tr Sigma_g / d": "trace_ratio", "|mu_g - mu_0|^2": "mean_sq"}[a["quantity"]]
-    paths = gr.simulate_recursion(a["setting"], d, n, generations=g, replicates=factor * P["replicates"], seed=P["seed"] + 1)
+    key = {"log det Sigma_g - log det Sigma_0": "logdet", "tr Sigma_g / d": "trace_ratio",
+           "|mu_g - mu_0|^2": "mean_sq"}[a["quantity"]]
+    paths = gr.simulate_recursion(a["setting"], d, n, generations=g, replicates=factor * P["replicates"],
+                                  seed=P["seed"] + 1)
     x = getattr(paths, key)[g]
     if key == "logdet":
         exact = float(law.replace_logdet_law(d, n, [g])[0][0])
@@ -265,7 +272,8 @@ def numerics_rows(P: Mapping) -> list[dict]:
                           for r in range(P["naive_replicates"])])
         failed = np.isnan(naive).any(axis=1)
         first = [int(np.argmax(np.isnan(p))) for p in naive[failed]]
-        carried = gr.simulate_recursion("replace", d, n, generations=G, replicates=P["naive_replicates"], seed=P["seed"])
+        carried = gr.simulate_recursion("replace", d, n, generations=G, replicates=P["naive_replicates"],
+                                        seed=P["seed"])
         exact, _ = law.replace_logdet_law(d, n, [G])
         out.append({"d": d, "n": n, "generations": G, "paths": P["naive_replicates"],
                     "naive_failed": float(failed.mean()),

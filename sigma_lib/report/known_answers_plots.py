@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 from ..maths import gaussian_recursion_law as law
 from ..maths.gaussian_recursion_sigma import ridge_floor
 from .dose_response import SIGNALS
-from .plots import generation_axis
+from .plots import generation_axis, panel_grid
 
 EXACT_STYLE = dict(color="k", linestyle="--", linewidth=1.0)
 
@@ -79,7 +79,8 @@ def law_figure(rows: Iterable[Mapping], setting: str, *, figsize_per_panel=(3.3,
     handles += [Patch(color="0.5", alpha=0.3, label="±2 standard errors (replicates)"),
                 Line2D([], [], label="exact law", **EXACT_STYLE)]
     if setting != "replace" and setting != "accumulate-subsample":
-        handles.append(Line2D([], [], color="0.3", linestyle=":", label=r"Jensen bound $d\log E[\mathrm{tr}\,\Sigma_g/d]$"))
+        handles.append(Line2D([], [], color="0.3", linestyle=":",
+                              label=r"Jensen bound $d\log E[\mathrm{tr}\,\Sigma_g/d]$"))
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
     return fig
@@ -89,15 +90,13 @@ def sigma_drift_figure(sigma: Mapping, *, figsize_per_panel=(4.2, 3.4)):
     """Per Sigma cell: the exact change of ``log det Sigma`` (dashed), the law's ``Delta log det M``
     (second moment), and the mean drifts of Track II (raw uncentred, centred, unit-normalised) over
     replicates with their ±2 sd spread over replicates; the ridge floor ``d log(eps/m)`` dotted."""
-    import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(sigma), figsize=(figsize_per_panel[0] * len(sigma), figsize_per_panel[1]),
-                             squeeze=False)
+    fig, axes = panel_grid(len(sigma), figsize_per_panel)
     series = (("logdet_second_moment", r"law: $\Delta\log\det M$ (second moment)", "0.45"),
               ("U", r"$\Delta U$, uncentred Gram (Track II)", "C0"),
               ("U_centred", r"$\Delta U$, centred Gram", "C2"),
               ("U_unit", r"$\Delta U$, unit-normalised rows (pipeline)", "C3"))
-    for ax, ((d, n), sp) in zip(axes[0], sigma.items()):
+    for ax, ((d, n), sp) in zip(axes, sigma.items()):
         G = sp.U.shape[0] - 1
         g = np.arange(G + 1)
         ax.plot(g, law.replace_logdet_law(d, n, g)[0], label=r"exact $E\,\Delta\log\det\Sigma$ (K.1)", **EXACT_STYLE)
@@ -112,10 +111,10 @@ def sigma_drift_figure(sigma: Mapping, *, figsize_per_panel=(4.2, 3.4)):
         ax.set_title(f"replace, d = {d}, n = {n} (N = {sp.N}, m = {sp.m})", fontsize=9)
         ax.set_ylabel("drift from generation 0 (nats)")
         generation_axis(ax)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
+    handles, labels = axes[0].get_legend_handles_labels()
     handles.append(Patch(color="0.5", alpha=0.25, linewidth=0))
     labels.append("±2 sd over replicates")
-    axes[0, 0].legend(handles, labels, fontsize=6.5, loc="lower left")
+    axes[0].legend(handles, labels, fontsize=6.5, loc="lower left")
     fig.tight_layout()
     return fig
 

@@ -13,7 +13,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 SETTING_STYLE = {"S1": dict(color="C0", marker="o"), "S2": dict(color="C3", marker="s"),
-                 "fresh": dict(color="C2", marker="^"), "accumulate": dict(color="C1", marker="D"),
+                 "repeat-real": dict(color="C2", marker="^"), "accumulate": dict(color="C1", marker="D"),
                  "accumulate-subsample": dict(color="C4", marker="v"), "S2-a0.25": dict(color="C5", marker="x"),
                  "S2-a0.5": dict(color="C6", marker="P")}
 PAPER_STYLE = dict(color="k", marker=".", linestyle="-")
@@ -83,7 +83,8 @@ def plot_settings(ax, rows: Iterable[Mapping], y: str, band: str | None = None, 
     ax.legend(handles, labels, fontsize=8)
 
 
-def plot_paper_series(ax, x: Sequence, y: Sequence, ylabel: str, label: str = "the paper, App. C.4 (as printed)") -> None:
+def plot_paper_series(ax, x: Sequence, y: Sequence, ylabel: str,
+                      label: str = "the paper, App. C.4 (as printed)") -> None:
     """The paper's printed series (black), on its own axis."""
     ax.plot(x, y, markersize=4, label=label, **PAPER_STYLE)
     generation_axis(ax)
@@ -109,7 +110,8 @@ def beside_paper(rows: Iterable[Mapping], y: str, paper_x: Sequence, paper_y: Se
     return fig
 
 
-def overview(rows: Iterable[Mapping], panels: Sequence[str] = ("drift_U", "drift_gamma_kf", "distinct_2", "heldout_nll"),
+def overview(rows: Iterable[Mapping],
+             panels: Sequence[str] = ("drift_U", "drift_gamma_kf", "distinct_2", "heldout_nll"),
              figsize=(10, 6.4)):
     """A 2 x 2 overview of a run: each panel one column of the generations table against generation,
     per setting, with its band where the table has one (index-set noise, standard error of the NLL)."""
@@ -126,7 +128,23 @@ def overview(rows: Iterable[Mapping], panels: Sequence[str] = ("drift_U", "drift
     return fig
 
 
-def signals_grid(rows: Iterable[Mapping], labels: Mapping[str, str], columns: int = 3, figsize_per_panel=(4.33, 3.5)):
+def panel_grid(n: int, figsize_per_panel, max_columns: int = 2):
+    """A figure of ``n`` panels in rows of at most ``max_columns`` (unused axes removed), and the
+    axes in order: multi-panel figures stay no wider than about 3:1 in the text column."""
+    import matplotlib.pyplot as plt
+
+    cols = min(max_columns, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(figsize_per_panel[0] * cols, figsize_per_panel[1] * rows),
+                             squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.remove()
+    return fig, flat[:n]
+
+
+def signals_grid(rows: Iterable[Mapping], labels: Mapping[str, str], columns: int = 3, figsize_per_panel=(4.33, 3.5),
+                 band_label: str = "±2 sd"):
     """One panel per signal of ``labels`` (``{column: axis label}``), every setting in ``rows`` with
     its ``±2 <column>_sd`` band, and the settings' legend in the first free panel; drift panels get
     a zero line. ``rows`` are wide rows (:func:`sigma_lib.report.controls.long_to_wide`)."""
@@ -143,14 +161,13 @@ def signals_grid(rows: Iterable[Mapping], labels: Mapping[str, str], columns: in
     for ax in list(axes.flat)[len(labels):]:
         ax.axis("off")
     handles, names = axes.flat[0].get_legend_handles_labels()
-    axes.flat[len(labels)].legend(handles, names, loc="center", fontsize=11, title="setting (band: ±2 sd)")
+    axes.flat[len(labels)].legend(handles, names, loc="center", fontsize=11, title=f"setting (band: {band_label})")
     fig.tight_layout()
     return fig
 
 
 def normalised_overlay(rows: Iterable[Mapping], columns: Mapping[str, str] | None = None, figsize_per_panel=(5, 3.6)):
     """Figure 3 of the paper: several series per setting, each min-max normalised to [0, 1]."""
-    import matplotlib.pyplot as plt
 
     columns = columns or {"drift_U": r"Track II $\Delta U$", "drift_gamma_kf": r"Track I $\Delta\Gamma_{KF}$",
                           "distinct_2": "distinct-2", "hhi": "HHI"}
@@ -158,9 +175,8 @@ def normalised_overlay(rows: Iterable[Mapping], columns: Mapping[str, str] | Non
     for r in rows:
         by.setdefault(r["setting"], []).append(r)
     settings = _settings_order(by)
-    fig, axes = plt.subplots(1, len(settings), figsize=(figsize_per_panel[0] * len(settings), figsize_per_panel[1]),
-                             squeeze=False)
-    for ax, s in zip(axes[0], settings):
+    fig, axes = panel_grid(len(settings), figsize_per_panel)
+    for ax, s in zip(axes, settings):
         rs = sorted(by[s], key=lambda r: r["generation"])
         g = [r["generation"] for r in rs]
         for col, label in columns.items():
@@ -177,7 +193,8 @@ def normalised_overlay(rows: Iterable[Mapping], columns: Mapping[str, str] | Non
 
 def bucket_bars(rows: Iterable[Mapping], generation: int, noise_key: str = "reseed_noise_U", figsize=(8, 3.6)):
     """App. C.6: Track II drift per prompt bucket at ``generation``, one bar per setting, with the
-    bucket's evaluation noise as an error bar where the run has it."""
+    bucket's evaluation noise (±2 sd, :func:`sigma_lib.report.run_report.bucket_table`) as an error bar
+    where the run has it."""
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -190,7 +207,7 @@ def bucket_bars(rows: Iterable[Mapping], generation: int, noise_key: str = "rese
     for i, s in enumerate(settings):
         at = {r["bucket"]: r for r in rows if r["setting"] == s}
         vals = [at[b]["drift_U"] if b in at else np.nan for b in buckets]
-        err = [at[b].get(noise_key) if b in at and at[b].get(noise_key) is not None else 0.0 for b in buckets]
+        err = [2 * at[b][noise_key] if b in at and at[b].get(noise_key) is not None else 0.0 for b in buckets]
         ax.bar(x + (i - (len(settings) - 1) / 2) * width, vals, width, yerr=err, capsize=3,
                color=SETTING_STYLE.get(s, {}).get("color"), label=s)
     ax.set_xticks(x, buckets)
@@ -198,7 +215,9 @@ def bucket_bars(rows: Iterable[Mapping], generation: int, noise_key: str = "rese
     ax.set_ylabel(f"Track II drift at g = {generation} (nats)")
     ax.axhline(0, color="0.6", linewidth=0.6)
     handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles, labels, fontsize=8, title="error bar: θ₀ re-evaluated with other seeds", title_fontsize=7)
+    # beside the axes, not over the bars
+    ax.legend(handles, labels, fontsize=8, title="error bar: ±2 sd of\nevaluation noise", title_fontsize=7,
+              loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
@@ -211,14 +230,12 @@ def signals_in_noise_units(series: Iterable[Mapping], exits: Iterable[Mapping], 
     ``signs`` maps each signal to the factor that makes its degradation negative: +1 for the
     diversity signals (they fall), -1 for the held-out NLL (it rises).
     """
-    import matplotlib.pyplot as plt
 
     series, exits = list(series), list(exits)
     labels = labels or {}
     settings = _settings_order({r["setting"] for r in series})
-    fig, axes = plt.subplots(1, len(settings), figsize=(figsize_per_panel[0] * len(settings), figsize_per_panel[1]),
-                             squeeze=False)
-    for ax, s in zip(axes[0], settings):
+    fig, axes = panel_grid(len(settings), figsize_per_panel)
+    for ax, s in zip(axes, settings):
         rs = sorted((r for r in series if r["setting"] == s), key=lambda r: r["generation"])
         g = [r["generation"] for r in rs]
         for name, sign in signs.items():

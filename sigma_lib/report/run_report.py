@@ -33,7 +33,8 @@ def paper_reported() -> dict:
     return json.loads(PAPER_FILE.read_text())
 
 
-def _num(v: str):
+def parse_number(v: str):
+    """A CSV cell as ``None`` (empty), an int, a float, a bool, or the string itself."""
     if v in ("", None):
         return None
     for cast in (int, float):
@@ -44,6 +45,12 @@ def _num(v: str):
     return {"True": True, "False": False}.get(v, v)
 
 
+def read_csv(path: str | Path) -> list[dict]:
+    """A CSV table as dicts of numbers (:func:`parse_number` on every cell)."""
+    with open(path, newline="") as f:
+        return [{k: parse_number(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
 def load_table(run_dir: str | Path, name: str) -> list[dict]:
     """A run table (``generations``, ``buckets``, ``noise``, ``timings``) as dicts of numbers.
 
@@ -52,11 +59,10 @@ def load_table(run_dir: str | Path, name: str) -> list[dict]:
     path = Path(run_dir) / "tables" / f"{name}.csv"
     if not path.is_file():
         raise FileNotFoundError(f"no table {path}: run the recursion experiment first (notebooks/recursion.ipynb)")
-    with open(path, newline="") as f:
-        return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    return read_csv(path)
 
 
-def _by_setting(rows: list[dict]) -> dict[str, list[dict]]:
+def rows_by_setting(rows: list[dict]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for r in rows:
         out.setdefault(r["setting"], []).append(r)
@@ -66,7 +72,7 @@ def _by_setting(rows: list[dict]) -> dict[str, list[dict]]:
 def table1(gen_rows: list[dict]) -> list[dict]:
     """Table 1 from the generations table: g_max, final drifts, least-squares slopes, agreement."""
     rows = []
-    for s, r in _by_setting(gen_rows).items():
+    for s, r in rows_by_setting(gen_rows).items():
         summ = run_summary([x["generation"] for x in r], [x["drift_U"] for x in r], [x["drift_gamma_kf"] for x in r])
         rows.append({"setting": s, **summ.as_dict(), "noise_U_final": r[-1]["noise_U"]})
     return rows
@@ -75,13 +81,13 @@ def table1(gen_rows: list[dict]) -> list[dict]:
 def table11(gen_rows: list[dict]) -> list[dict]:
     """Table 11: distinct-2 and HHI at g = 0 and g_max, and Spearman correlations over generations."""
     rows = []
-    for s, r in _by_setting(gen_rows).items():
+    for s, r in rows_by_setting(gen_rows).items():
         dU = [x["drift_U"] for x in r]
         d2 = [x["distinct_2"] for x in r]
         hhi = [x["hhi"] for x in r]
-        rows.append({"setting": s, "distinct_2_g0": d2[0], "distinct_2_gmax": d2[-1], "hhi_g0": hhi[0], "hhi_gmax": hhi[-1],
-                     "spearman_dU_distinct2": spearman(dU, d2), "spearman_dU_hhi": spearman(dU, hhi),
-                     "spearman_distinct2_hhi": spearman(d2, hhi)})
+        rows.append({"setting": s, "distinct_2_g0": d2[0], "distinct_2_gmax": d2[-1], "hhi_g0": hhi[0],
+                     "hhi_gmax": hhi[-1], "spearman_dU_distinct2": spearman(dU, d2),
+                     "spearman_dU_hhi": spearman(dU, hhi), "spearman_distinct2_hhi": spearman(d2, hhi)})
     return rows
 
 
@@ -108,7 +114,7 @@ TABLE1_QUANTITIES = (("g_max", "generations $g_\\max$", None),
 def table1_merged(ours: list[dict], paper: list[dict], gen_rows: list[dict]) -> list[dict]:
     """Table 1 row by row: per setting and quantity the paper's value, this run's, the run's noise
     (one standard deviation over re-drawn index sets, for the final drifts) and the ratio run / paper."""
-    last = {s: r[-1] for s, r in _by_setting(gen_rows).items()}
+    last = {s: r[-1] for s, r in rows_by_setting(gen_rows).items()}
     theirs = {r["setting"]: r for r in paper}
     rows = []
     for o in ours:
@@ -116,7 +122,9 @@ def table1_merged(ours: list[dict], paper: list[dict], gen_rows: list[dict]) -> 
         for key, label, noise in TABLE1_QUANTITIES:
             p = theirs.get(s, {}).get(key)
             rows.append({"setting": s, "key": key, "quantity": label, "paper": p, "this_run": o[key],
-                         "noise": last[s][noise] if noise else None, "ratio": _ratio(o[key], p)})
+                         "noise": last[s][noise] if noise else None,
+                         # a ratio of generation counts (ours 4, the paper's 50) says nothing
+                         "ratio": None if key == "g_max" else _ratio(o[key], p)})
     return rows
 
 
@@ -147,12 +155,13 @@ def table11_merged(ours: list[dict], paper: list[dict]) -> list[dict]:
 def c4_merged(gen_rows: list[dict], paper_c4: dict) -> list[dict]:
     """App. C.4 row by row (one row per generation): the paper's printed drifts beside this run's,
     per setting, with the ratio of this run's S1 Track II drift to the paper's."""
-    by = _by_setting(gen_rows)
+    by = rows_by_setting(gen_rows)
     paper = {g: (u, gam) for g, u, gam in zip(paper_c4["generation"], paper_c4["drift_U"], paper_c4["drift_gamma"])}
     gens = sorted(set(paper) | {r["generation"] for r in gen_rows})
     rows = []
     for g in gens:
-        row = {"generation": g, "paper_drift_U": paper.get(g, (None, None))[0], "paper_drift_gamma": paper.get(g, (None, None))[1]}
+        row = {"generation": g, "paper_drift_U": paper.get(g, (None, None))[0],
+               "paper_drift_gamma": paper.get(g, (None, None))[1]}
         for s, rs in by.items():
             r = next((x for x in rs if x["generation"] == g), None)
             for key in ("drift_U", "noise_U", "drift_gamma_kf", "noise_gamma_kf"):
@@ -175,18 +184,23 @@ def recorded_metrics(folder: str | Path) -> dict:
 
 def bucket_table(run_dir: str | Path) -> list[dict]:
     """App. C.6: Track II drift per prompt bucket at every generation, with the bucket's size and
-    its evaluation noise: the absolute drift of theta_0 re-evaluated with other seeds, as the engine
-    measured it (the run's ``noise_buckets`` table, or its generation-0 record for older runs);
-    nothing is recomputed here.
+    the evaluation noise of a bucket's drift, as the engine measured it (the run's ``noise_buckets``
+    table, or its generation-0 record for older runs); nothing is recomputed here.
+
+    theta_0 evaluated a second time with other seeds gives, per bucket, one drift that is pure
+    evaluation noise (``reseed_drift_U``): one draw, not a standard deviation. ``reseed_noise_U`` is
+    their root mean square over the buckets, the standard deviation of a bucket's drift under
+    evaluation noise alone if the buckets (of similar sizes) are alike: ``n_buckets`` degrees of freedom.
     """
     rows = load_table(run_dir, "buckets")
-    noise = {}
     if (Path(run_dir) / "tables" / "noise_buckets.csv").is_file():
-        noise = {b["bucket"]: abs(b["reseed_drift_U"]) for b in load_table(run_dir, "noise_buckets")}
+        draws = {b["bucket"]: b["reseed_drift_U"] for b in load_table(run_dir, "noise_buckets")}
     else:
         reseed = recorded_metrics(generation_dir(run_dir, "base", 0)).get("reseed", {})
-        noise = {b["bucket"]: abs(b["drift_U"]) for b in reseed.get("buckets", [])}
-    return [{**r, "reseed_noise_U": noise.get(r["bucket"])} for r in rows]
+        draws = {b["bucket"]: b["drift_U"] for b in reseed.get("buckets", [])}
+    pooled = float(np.sqrt(np.mean([d**2 for d in draws.values()]))) if draws else None
+    return [{**r, "reseed_drift_U": draws.get(r["bucket"]), "reseed_noise_U": pooled,
+             "reseed_noise_dof": len(draws)} for r in rows]
 
 
 #: The signals whose noise is a bootstrap over theta_0's responses: what each resamples (the
@@ -230,7 +244,7 @@ def beyond_signals(run_dir: str | Path, n_draws: int = 30, seed: int = 0) -> tup
     gen_rows = load_table(run_dir, "generations")
     bands = {k: 2 * v for k, v in bootstrap_sds(run_dir, ("vendi", "rankme", "distinct_2"), n_draws, seed).items()}
     series, exits = [], []
-    for s, rows in _by_setting(gen_rows).items():
+    for s, rows in rows_by_setting(gen_rows).items():
         for r in rows:
             r = with_spectral_peers(run_dir, s, r)
             series.append({"setting": s, "generation": r["generation"], "drift_U": r["drift_U"],
@@ -260,7 +274,8 @@ def run_dir_for(profile: str, recursion_dir: str | Path | None = None) -> Path:
     ``outputs/nbval/recursion`` for the test profile)."""
     if recursion_dir is None:
         if profile not in OUTPUT_FOLDERS:
-            raise ValueError(f"profile must be one of {sorted(OUTPUT_FOLDERS)} (or pass recursion_dir), got {profile!r}")
+            raise ValueError(f"profile must be one of {sorted(OUTPUT_FOLDERS)} (or pass recursion_dir), "
+                             f"got {profile!r}")
         recursion_dir = repository_outputs() / OUTPUT_FOLDERS[profile] / "recursion"
     return Path(recursion_dir) / "run"
 
@@ -294,7 +309,7 @@ def paper_claims(ours: list[dict], gen_rows: list[dict]) -> list[dict]:
     Noise scale: twice the index-set noise of Track II's final drift.
     """
     t = {r["setting"]: r for r in ours}
-    last = {s: r[-1] for s, r in _by_setting(gen_rows).items()}
+    last = {s: r[-1] for s, r in rows_by_setting(gen_rows).items()}
     rows = []
 
     def claim(text, paper, ok):
@@ -373,9 +388,10 @@ def recompute_generations(run_path: str | Path) -> list[dict]:
     return rows
 
 
-def largest_difference(recomputed: list[dict], stored: list[dict], keys=("U", "gamma_kf", "drift_U", "noise_U",
-                                                                        "drift_gamma_kf", "distinct_2", "hhi")) -> float:
-    """Largest absolute difference between two generations tables on ``keys`` (matched by setting and generation)."""
+def largest_difference(recomputed: list[dict], stored: list[dict],
+                       keys=("U", "gamma_kf", "drift_U", "noise_U", "drift_gamma_kf", "distinct_2", "hhi")) -> float:
+    """Largest absolute difference between two generations tables on ``keys`` (matched by setting and
+    generation)."""
     index = {(r["setting"], r["generation"]): r for r in stored}
     diffs = [abs(float(r[k]) - float(index[(r["setting"], r["generation"])][k]))
              for r in recomputed for k in keys if (r["setting"], r["generation"]) in index]
@@ -385,24 +401,24 @@ def largest_difference(recomputed: list[dict], stored: list[dict], keys=("U", "g
 
 
 def control_comparison(gen_rows: list[dict]) -> list[dict]:
-    """Each signal's final value in every setting, and whether S2 departs from the fresh-data control.
+    """Each signal's final value in every setting, and whether S2 departs from the repeat-real control.
 
-    The band of the difference S2 - fresh is twice the combined standard deviation of the two
+    The band of the difference S2 - repeat-real is twice the combined standard deviation of the two
     final values (index-set noise for the tracks, standard error for the held-out NLL); signals
     without a per-checkpoint noise estimate get no verdict.
     """
-    last = {s: r[-1] for s, r in _by_setting(gen_rows).items()}
-    if not {"S2", "fresh"} <= set(last):
-        raise ValueError("the control comparison needs the S2 and fresh settings")
+    last = {s: r[-1] for s, r in rows_by_setting(gen_rows).items()}
+    if not {"S2", "repeat-real"} <= set(last):
+        raise ValueError("the control comparison needs the S2 and repeat-real settings")
     signals = [("drift_U", "noise_U", "Track II drift (nats)"), ("drift_gamma_kf", "noise_gamma_kf", "Track I drift"),
                ("heldout_nll", "heldout_nll_se", "held-out NLL (nats/token)"), ("distinct_2", None, "distinct-2"),
                ("hhi", None, "hashed 4-gram HHI"), ("weight_distance", None, "weight distance from theta_0")]
     rows = []
     for key, noise, label in signals:
         row = {"signal": label, **{s: last[s].get(key) for s in last}}
-        diff = last["S2"][key] - last["fresh"][key]
-        band = 2 * (last["S2"][noise] ** 2 + last["fresh"][noise] ** 2) ** 0.5 if noise else None
-        row.update({"S2 - fresh": diff, "band (2 sd)": band,
+        diff = last["S2"][key] - last["repeat-real"][key]
+        band = 2 * (last["S2"][noise] ** 2 + last["repeat-real"][noise] ** 2) ** 0.5 if noise else None
+        row.update({"S2 - repeat-real": diff, "band (2 sd)": band,
                     "S2 departs from the control": None if band is None else bool(abs(diff) > band)})
         rows.append(row)
     return rows
@@ -418,7 +434,8 @@ def response_samples(run_path: str | Path, n_prompts: int = 3, chars: int = 200)
     ids = [r["prompt_id"] for r in picked]
     models = [("theta_0", generation_dir(run_path, "base", 0))]
     for s in cfg["settings"]:
-        done = [g for g in range(1, cfg["generations"] + 1) if (generation_dir(run_path, s, g) / "responses.jsonl").is_file()]
+        done = [g for g in range(1, cfg["generations"] + 1)
+                if (generation_dir(run_path, s, g) / "responses.jsonl").is_file()]
         if done:
             models.append((f"{s}, generation {done[-1]}", generation_dir(run_path, s, done[-1])))
     rows = []

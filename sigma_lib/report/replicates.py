@@ -1,0 +1,219 @@
+"""Run-to-run noise: every signal over replicate runs (seeds), with t-intervals (issues 20 and 24).
+
+One replicate is a whole run made with another ``seed`` (training order, pool and evaluation
+sampling; and, unless kept, theta_0 and the observed index sets). The index-set band of one run is
+sampling noise of the measurement at fixed responses; the spread *between* replicates is what a
+second run of the same experiment would show, and the band a verdict must use.
+
+Input rows are those of :func:`sigma_lib.report.controls.signal_series` with a ``replicate`` key
+added (one row per replicate, setting, generation and signal: ``value``, ``sd`` the index-set or
+bootstrap sd of one checkpoint). With ``r`` replicates the interval of a mean is
+``mean +- t_{0.975, r-1} sd / sqrt(r)``; a collapse setting is compared with a control by the
+*paired* difference (same replicate: the same theta_0 evaluation at generation 0), so that what the
+two share cancels.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+from scipy import stats
+
+from .controls import SIGNALS
+
+DIRECTION = {key: sign for key, _, sign, _ in SIGNALS}
+
+
+def tag_replicate(rows: Iterable[Mapping], replicate: str) -> list[dict]:
+    """``rows`` of one run with ``replicate`` (its name, e.g. ``"seed-1"``) added to each."""
+    return [{**r, "replicate": replicate} for r in rows]
+
+
+def t_interval(values: Sequence[float], *, level: float = 0.95) -> dict:
+    """Mean, between-replicate sd (``ddof=1``) and the half-width of the t-interval of the mean.
+
+    One value gives an sd and half-width of ``nan``: a single run says nothing about run-to-run noise.
+    """
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        raise ValueError("t_interval needs at least one value")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    if x.size == 1:
+        return {"n": 1, "mean": float(x[0]), "sd": math.nan, "half_width": math.nan}
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * sd / math.sqrt(x.size))
+    return {"n": int(x.size), "mean": float(x.mean()), "sd": sd, "half_width": half}
+
+
+def _changes(rows: Iterable[Mapping], baseline: int) -> dict:
+    """``{(setting, signal, generation): {replicate: (change from `baseline`, index-set sd)}}``."""
+    rows = list(rows)
+    base = {(r["replicate"], r["setting"], r["signal"]): r["value"] for r in rows if r["generation"] == baseline}
+    out: dict = defaultdict(dict)
+    for r in rows:
+        key = (r["replicate"], r["setting"], r["signal"])
+        if r["generation"] >= baseline and key in base:
+            out[(r["setting"], r["signal"], r["generation"])][r["replicate"]] = (r["value"] - base[key], r["sd"])
+    return out
+
+
+def replicate_summary(rows: Iterable[Mapping], *, baseline: int = 0, level: float = 0.95) -> list[dict]:
+    """Per setting, signal and generation: the change from generation ``baseline`` averaged over
+    replicates, its between-replicate sd and t-interval, beside the index-set sd of one checkpoint
+    (root mean square over replicates) and the ratio of the two.
+
+    ``baseline=1`` measures drift from generation 1, which removes the first generation's
+    adaptation jump that every setting shares.
+    """
+    out = []
+    for (setting, signal, g), per in sorted(_changes(rows, baseline).items()):
+        t = t_interval([c for c, _ in per.values()], level=level)
+        index_sd = math.sqrt(sum(sd**2 for _, sd in per.values()) / len(per))
+        out.append({"setting": setting, "signal": signal, "generation": g, "baseline": baseline,
+                    "replicates": t["n"], "mean_change": t["mean"], "between_sd": t["sd"],
+                    "low": t["mean"] - t["half_width"], "high": t["mean"] + t["half_width"],
+                    "index_set_sd": index_sd,
+                    "between_over_index": t["sd"] / index_sd if index_sd > 0 else math.nan})
+    return out
+
+
+def paired_differences(rows: Iterable[Mapping], control: str, *, baseline: int = 0,
+                       level: float = 0.95) -> list[dict]:
+    """Per other setting, signal and generation: the mean over replicates of (setting - ``control``)
+    of the change from ``baseline``, paired by replicate, with its t-interval and whether the
+    interval lies wholly on the side where the signal moves under collapse (``beyond``)."""
+    ch = _changes(rows, baseline)
+    out = []
+    for (setting, signal, g), per in sorted(ch.items()):
+        ref = ch.get((control, signal, g))
+        if setting == control or not ref:
+            continue
+        common = sorted(set(per) & set(ref))
+        if not common:
+            continue
+        t = t_interval([per[k][0] - ref[k][0] for k in common], level=level)
+        low, high = t["mean"] - t["half_width"], t["mean"] + t["half_width"]
+        sign = DIRECTION.get(signal, -1)
+        beyond = bool(high < 0) if sign < 0 else bool(low > 0)
+        out.append({"setting": setting, "control": control, "signal": signal, "generation": g,
+                    "baseline": baseline, "replicates": t["n"], "difference": t["mean"], "between_sd": t["sd"],
+                    "low": low, "high": high, "beyond": beyond})
+    return out
+
+
+def first_signal(differences: Sequence[Mapping]) -> list[dict]:
+    """Per signal and setting: the first generation from which the paired difference from the
+    control stays beyond its t-interval at every later generation (``None``: never), and the
+    number of replicates it rests on."""
+    series: dict = defaultdict(list)
+    for d in differences:
+        series[(d["signal"], d["setting"], d["control"])].append(d)
+    out = []
+    for (signal, setting, control), ds in series.items():
+        ds = sorted(ds, key=lambda d: d["generation"])
+        first = None
+        for d in reversed(ds):
+            if not d["beyond"] or d["generation"] == d["baseline"]:
+                break
+            first = d["generation"]
+        out.append({"signal": signal, "setting": setting, "control": control, "first_generation": first,
+                    "generations": max(d["generation"] for d in ds), "replicates": min(d["replicates"] for d in ds)})
+    return out
+
+
+def slopes(rows: Iterable[Mapping], *, first_generation: int = 1, level: float = 0.95) -> list[dict]:
+    """Per setting and signal: each replicate's least-squares slope of the value over generations
+    ``>= first_generation`` (units of the signal per generation), their mean and t-interval."""
+    per: dict = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        if r["generation"] >= first_generation:
+            per[(r["setting"], r["signal"])][r["replicate"]].append((r["generation"], r["value"]))
+    out = []
+    for (setting, signal), reps in sorted(per.items()):
+        fits = [np.polyfit(*zip(*sorted(pts)), 1)[0] for pts in reps.values() if len(pts) >= 2]
+        if not fits:
+            continue
+        t = t_interval(fits, level=level)
+        out.append({"setting": setting, "signal": signal, "from_generation": first_generation,
+                    "replicates": t["n"], "slope": t["mean"], "between_sd": t["sd"],
+                    "low": t["mean"] - t["half_width"], "high": t["mean"] + t["half_width"]})
+    return out
+
+
+def load_replicates(runs: Mapping[str, object], *, n_draws: int, seed: int = 0) -> list[dict]:
+    """Every signal of every run in ``runs`` (``{replicate name: run folder}``, each verified by the
+    caller), tagged with its replicate (:func:`sigma_lib.report.controls.signal_series`)."""
+    from .controls import signal_series
+
+    rows: list[dict] = []
+    for name, path in runs.items():
+        rows += tag_replicate(signal_series(path, n_draws, seed=seed, source=name), name)
+    return rows
+
+
+def noise_sources(rows: Sequence[Mapping], *, all_varied: Sequence[str], recursion_only: Sequence[str],
+                  reference: str, signal: str = "drift_U") -> list[dict]:
+    """Where the spread of ``signal`` between runs comes from, per setting and generation ``>= 1``.
+
+    * ``index_set_sd``: the index-set sd of one checkpoint of ``reference`` (re-drawn index sets);
+    * ``recursion_sd``: the sd over ``recursion_only`` (runs that share theta_0 and the index sets
+      and differ only in the recursion's seed: training order, pool and evaluation sampling);
+    * ``all_varied_sd``: the sd over ``all_varied`` (runs whose seed also changes theta_0 and the
+      index sets);
+    * ``theta0_sd``: what that leaves for theta_0, ``sqrt(all - recursion - index set)`` of the
+      variances (``nan`` where the difference is negative: too few runs to tell).
+
+    Each sd comes with its degrees of freedom (runs - 1); with two or three runs these are rough.
+    """
+    changes = _changes([r for r in rows if r["signal"] == signal], 0)
+    out = []
+    for (setting, _, g), per in sorted(changes.items()):
+        if g == 0 or reference not in per:
+            continue
+        rec = [per[k][0] for k in recursion_only if k in per]
+        full = [per[k][0] for k in all_varied if k in per]
+        index_sd = per[reference][1]
+        rec_sd = float(np.std(rec, ddof=1)) if len(rec) > 1 else math.nan
+        full_sd = float(np.std(full, ddof=1)) if len(full) > 1 else math.nan
+        rest = full_sd**2 - (0.0 if math.isnan(rec_sd) else rec_sd**2) - index_sd**2
+        out.append({"setting": setting, "generation": g, "signal": signal, "index_set_sd": index_sd,
+                    "recursion_sd": rec_sd, "recursion_dof": len(rec) - 1 if rec else None, "all_varied_sd": full_sd,
+                    "all_varied_dof": len(full) - 1 if full else None, "theta0_sd": math.sqrt(rest) if rest >= 0 else math.nan,
+                    "all_over_index": full_sd / index_sd if index_sd > 0 else math.nan})
+    return out
+
+
+SEED_KEYS = ("seed", "base_seed", "index_seed")
+
+
+def replicate_table(configs: Mapping[str, Mapping]) -> list[dict]:
+    """One row per run (``{name: manifest config}``): its three seeds, its settings and generations,
+    and whether it is a replicate of the first run (the same protocol up to the seeds)."""
+    from .controls import comparable
+
+    first = next(iter(configs.values()))
+    out = []
+    for name, cfg in configs.items():
+        differs = [k for k in comparable(first, cfg) if k not in SEED_KEYS + ("generations", "keep_checkpoints")]
+        seed = cfg["seed"]
+        out.append({"run": name, "recursion seed": seed,
+                    "theta_0 seed": seed if cfg.get("base_seed") is None else cfg["base_seed"],
+                    "index-set seed": seed if cfg.get("index_seed") is None else cfg["index_seed"],
+                    "settings": ", ".join(cfg["settings"]), "generations": cfg["generations"],
+                    "used": "no" if differs else "yes", "why": f"differs on {', '.join(differs)}" if differs else ""})
+    return out
+
+
+def summary_wide(summary: Sequence[Mapping]) -> list[dict]:
+    """:func:`replicate_summary` as one row per ``(setting, generation)`` for
+    :func:`sigma_lib.report.plots.signals_grid`: ``<signal>`` the mean change and ``<signal>_sd``
+    half the t-interval's half-width, so that the grid's ``±2 sd`` band is the t-interval."""
+    wide: dict = {}
+    for r in summary:
+        row = wide.setdefault((r["setting"], r["generation"]), {"setting": r["setting"], "generation": r["generation"]})
+        row[r["signal"]] = r["mean_change"]
+        row[f"{r['signal']}_sd"] = (r["high"] - r["low"]) / 4 if not math.isnan(r["high"]) else 0.0
+    return list(wide.values())

@@ -1,0 +1,99 @@
+"""Run-to-run statistics over replicate runs (sigma_lib.report.replicates)."""
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sigma_lib.report import replicates as rep
+
+
+def rows(setting, values_by_replicate, signal="drift_U", sd=0.5):
+    """Rows of signal_series' shape: ``values_by_replicate[k][g]`` is replicate k's value at g."""
+    return [{"replicate": f"seed-{k}", "setting": setting, "generation": g, "signal": signal, "value": v, "sd": sd}
+            for k, vals in enumerate(values_by_replicate) for g, v in enumerate(vals)]
+
+
+def test_t_interval_matches_scipy_and_refuses_nothing_to_say():
+    x = [1.0, 2.0, 4.0]
+    t = rep.t_interval(x)
+    lo, hi = stats.t.interval(0.95, 2, loc=np.mean(x), scale=stats.sem(x))
+    assert t["mean"] - t["half_width"] == pytest.approx(lo) and t["mean"] + t["half_width"] == pytest.approx(hi)
+    one = rep.t_interval([3.0])
+    assert one["mean"] == 3.0 and math.isnan(one["sd"]) and math.isnan(one["half_width"])
+    with pytest.raises(ValueError, match="at least one value"):
+        rep.t_interval([])
+    with pytest.raises(ValueError, match="level must lie in"):
+        rep.t_interval(x, level=1.5)
+
+
+def test_summary_gives_between_and_index_set_noise_and_drift_from_generation_one():
+    series = rows("S2", [[0, -10, -12], [0, -14, -18], [0, -12, -15]], sd=1.0)
+    by = {(r["generation"], r["baseline"]): r for r in rep.replicate_summary(series)
+          + rep.replicate_summary(series, baseline=1)}
+    assert by[(2, 0)]["mean_change"] == pytest.approx(-15.0) and by[(2, 0)]["between_sd"] == pytest.approx(3.0)
+    assert by[(2, 0)]["index_set_sd"] == 1.0 and by[(2, 0)]["between_over_index"] == pytest.approx(3.0)
+    assert by[(2, 1)]["mean_change"] == pytest.approx(-3.0)  # the generation-1 jump removed
+    assert (0, 1) not in by and by[(1, 1)]["mean_change"] == 0.0
+
+
+def test_paired_difference_cancels_what_a_replicate_shares():
+    # Each replicate has its own offset shared by both settings: paired, the difference is exact.
+    offsets = [0.0, 30.0, -20.0]
+    s2 = rows("S2", [[0, o - 5, o - 10] for o in offsets])
+    ctl = rows("new-real", [[0, o - 1, o - 2] for o in offsets])
+    diffs = {d["generation"]: d for d in rep.paired_differences(s2 + ctl, "new-real")}
+    assert diffs[2]["difference"] == pytest.approx(-8.0) and diffs[2]["between_sd"] == pytest.approx(0.0, abs=1e-12)
+    assert diffs[2]["beyond"] and diffs[1]["beyond"] and not diffs[0]["beyond"]
+    first = rep.first_signal(list(diffs.values()))
+    assert first == [{"signal": "drift_U", "setting": "S2", "control": "new-real", "first_generation": 1,
+                      "generations": 2, "replicates": 3}]
+
+
+def test_first_signal_needs_every_later_generation_beyond_and_the_collapse_direction():
+    noisy = rows("S2", [[0, -5, 0, -9, -9], [0, -1, 0, -10, -11], [0, -6, 0, -8, -10]])
+    ctl = rows("new-real", [[0, 0, 0, 0, 0]] * 3)
+    first = rep.first_signal(rep.paired_differences(noisy + ctl, "new-real"))
+    assert first[0]["first_generation"] == 3  # generation 2 returns to the control
+    up = rows("S2", [[0, 1, 2], [0, 1.1, 2.1], [0, 0.9, 1.9]], signal="hhi")  # HHI rises under collapse
+    down = rows("S2", [[0, -1, -2], [0, -1.1, -2.1], [0, -0.9, -1.9]], signal="hhi")
+    flat = rows("new-real", [[0, 0, 0]] * 3, signal="hhi")
+    assert rep.first_signal(rep.paired_differences(up + flat, "new-real"))[0]["first_generation"] == 1
+    assert rep.first_signal(rep.paired_differences(down + flat, "new-real"))[0]["first_generation"] is None
+
+
+def test_slopes_per_replicate_with_an_interval():
+    series = rows("S2", [[0, -10, -12, -14], [0, -20, -23, -26], [0, -15, -17.5, -20]])
+    s = rep.slopes(series)[0]
+    assert s["slope"] == pytest.approx(-2.5) and s["replicates"] == 3 and s["low"] < -2.5 < s["high"]
+    assert rep.slopes(series, first_generation=0)[0]["slope"] < -2.5  # the first jump steepens it
+
+
+def test_noise_sources_split_the_spread():
+    # seed-0 and kept differ by the recursion only; seed-1 and seed-2 also change theta_0.
+    series = (rows("S2", [[0, -10]], sd=1.0) + [dict(r, replicate="kept") for r in rows("S2", [[0, -12]], sd=1.0)]
+              + [dict(r, replicate=f"seed-{k}") for k, v in ((1, -20), (2, -30))
+                 for r in rows("S2", [[0, v]], sd=1.0)])
+    src = rep.noise_sources(series, all_varied=["seed-0", "seed-1", "seed-2"], recursion_only=["seed-0", "kept"],
+                            reference="seed-0")[0]
+    assert src["index_set_sd"] == 1.0 and src["recursion_sd"] == pytest.approx(np.std([-10, -12], ddof=1))
+    assert src["all_varied_sd"] == pytest.approx(10.0) and src["all_varied_dof"] == 2
+    assert src["theta0_sd"] == pytest.approx(np.sqrt(100 - 2 - 1))
+
+
+def test_the_committed_seed_runs_are_verified_replicates_of_the_default_protocol():
+    from pathlib import Path
+
+    from sigma_lib.recursion.config import run_config
+    from sigma_lib.recursion.export import verify_committed_run
+
+    root = Path(__file__).resolve().parent.parent / "runs" / "default-seeds"
+    runs = sorted(p for p in root.glob("*") if (p / "checksums.json").is_file()) if root.is_dir() else []
+    if not runs:
+        pytest.skip("runs/default-seeds is not in this checkout")
+    configs = {"seed-0": run_config("default").as_dict()} | {p.name: verify_committed_run(p)["config"] for p in runs}
+    table = {r["run"]: r for r in rep.replicate_table(configs)}
+    assert all(r["used"] == "yes" for r in table.values()), table
+    kept = table.get("seed-1-theta0-kept")
+    if kept is not None:  # only the recursion's seed differs from seed 0
+        assert (kept["recursion seed"], kept["theta_0 seed"], kept["index-set seed"]) == (1, 0, 0)
