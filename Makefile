@@ -22,7 +22,7 @@ LIB_SOURCES := $(shell find sigma_lib -name '*.py')
 GENERATED   := $(NOTEBOOKS:%=book/generated/%.ipynb)
 PAPERMILL   := $(BIN)/papermill --no-progress-bar --cwd notebooks
 
-.PHONY: setup test book notebooks-test corpus bench clean run-real run-paper run-controls run-rep run-seed examples
+.PHONY: setup test book notebooks-test corpus bench clean run-real run-paper run-controls run-rep export-rep run-seed examples
 
 setup: $(STAMP)
 
@@ -123,9 +123,19 @@ run-seed: setup
 # goes on to 20 generations with `make run-rep SEED=0 REP_GENERATIONS=20` (a run resumes and grows).
 SEED ?= 0
 REP_GENERATIONS ?= 10
+comma := ,
+space := $(empty) $(empty)
+# One committed folder per setting (runs/real-rep/seed-N/<setting>/: 20 generations of one setting fit
+# in 25 MiB, three do not); `make export-rep SEED=N` commits what a run has finished so far.
+REP_SETTINGS ?= S2 new-real S1
 run-rep: setup
 	$(RECURSION) --profile real-rep --run-dir outputs/real-rep/seed-$(SEED) --cache-dir outputs/cache \
-	  --export runs/real-rep/seed-$(SEED) --set seed=$(SEED) --set generations=$(REP_GENERATIONS)
+	  --set seed=$(SEED) --set generations=$(REP_GENERATIONS) --set settings=$(subst $(space),$(comma),$(REP_SETTINGS))
+	$(MAKE) export-rep SEED=$(SEED)
+export-rep: setup
+	for s in $(REP_SETTINGS); do \
+	  $(BIN)/python -m sigma_lib.recursion.export outputs/real-rep/seed-$(SEED) runs/real-rep/seed-$(SEED)/$$s --settings $$s || exit 1; \
+	done
 
 # On a GPU machine (App. C.3's protocol: 50 generations of S1 and S2, bf16).
 run-paper: setup

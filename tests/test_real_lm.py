@@ -262,6 +262,13 @@ def test_export_keeps_no_weights_and_is_verified(llama_run, tmp_path):
     lean = export_run(run_dir, tmp_path / "no-pools", pools=False)
     assert not list(lean.rglob("pool.jsonl")) and (lean / "S2" / "gen_002" / "embeddings.npy").is_file()
     verify_committed_run(lean)
+    one = export_run(run_dir, tmp_path / "new-real-only", settings=["new-real"])
+    assert verify_committed_run(one)["config"]["settings"] == ["new-real"]
+    assert {p.name for p in one.iterdir() if p.is_dir()} == {"base", "new-real", "tables"}
+    import csv
+
+    with open(one / "tables" / "generations.csv") as fh:
+        assert {r["setting"] for r in csv.DictReader(fh)} == {"new-real"}
     with pytest.raises(ValueError, match="MiB, above"):
         export_run(run_dir, tmp_path / "too-big", max_bytes=1000)
     assert not (tmp_path / "too-big").exists()

@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="commit the run's tables, responses and embeddings here (no weights)")
     ap.add_argument("--export-without-pools", action="store_true",
                     help="leave the synthetic pools out of the export (a run that would exceed 25 MiB)")
+    ap.add_argument("--export-settings", default=None,
+                    help="export only these settings (comma-separated), e.g. one committed folder per setting")
     ap.add_argument("--report-to", default="none", help="also log each generation's metrics: none or tensorboard")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a profile parameter (JSON value), e.g. --set generations=3 --set settings=S1,S2")
@@ -47,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     run_experiment(cfg, args.run_dir, args.cache_dir, report_to=args.report_to)
     print(f"run finished in {time.perf_counter() - t:.0f} s: {args.run_dir}")
     if args.export:
-        print(f"committed run written to {export_run(args.run_dir, args.export, pools=not args.export_without_pools)}")
+        settings = args.export_settings.split(",") if args.export_settings else None
+        dest = export_run(args.run_dir, args.export, pools=not args.export_without_pools, settings=settings)
+        print(f"committed run written to {dest}")
     return 0
 
 

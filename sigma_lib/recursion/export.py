@@ -21,14 +21,35 @@ KEPT = ("responses.jsonl", "responses_reseed.jsonl", "embeddings.npy", "embeddin
 MAX_BYTES = 25 * 2**20
 
 
-def export_run(run_dir: str | Path, dest: str | Path, max_bytes: int = MAX_BYTES, *, pools: bool = True) -> Path:
+def _map_setting_column(tables: Path, fn) -> None:
+    """Rewrite every CSV table in ``tables`` in place: each row's ``setting`` becomes ``fn(setting)``,
+    and a row whose ``fn`` is ``None`` is dropped; tables without the column are left alone."""
+    import csv
+    import io
+
+    for table in sorted(tables.glob("*.csv")):
+        text = table.read_text()
+        rows = list(csv.reader(io.StringIO(text)))
+        if not rows or "setting" not in rows[0]:
+            continue
+        col = rows[0].index("setting")
+        kept = [rows[0]] + [r[:col] + [fn(r[col])] + r[col + 1:] for r in rows[1:] if fn(r[col]) is not None]
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(kept)
+        table.write_text(out.getvalue())
+
+
+def export_run(run_dir: str | Path, dest: str | Path, max_bytes: int = MAX_BYTES, *, pools: bool = True,
+               settings: list[str] | None = None) -> Path:
     """Copy the keepable part of a finished (or partly finished) run to ``dest``, atomically.
 
     Each generation folder contributes its kept files (``KEPT``) and ``metrics.json`` (the
     metrics of its ``done.json``); each is verified against ``done.json`` first. ``pools=False``
     leaves out the synthetic pools (``pool.jsonl``: what a generation trained on, which no metric
-    of the book is recomputed from), for runs that would not fit otherwise. Raises
-    ``ValueError`` if the export would exceed ``max_bytes``.
+    of the book is recomputed from), for runs that would not fit otherwise. ``settings`` exports
+    only those settings (and generation 0): one committed folder per setting of a long run, its
+    manifest's ``settings`` and tables cut to them. Raises ``ValueError`` if the export would exceed
+    ``max_bytes``.
     """
     run_dir = Path(run_dir)
     if not (run_dir / "manifest.json").is_file():
@@ -38,8 +59,16 @@ def export_run(run_dir: str | Path, dest: str | Path, max_bytes: int = MAX_BYTES
         shutil.copy2(run_dir / "manifest.json", tmp / "manifest.json")
         if (run_dir / "tables").is_dir():
             shutil.copytree(run_dir / "tables", tmp / "tables")
+        if settings is not None:
+            manifest = json.loads((tmp / "manifest.json").read_text())
+            manifest["config"]["settings"] = [s for s in manifest["config"]["settings"] if s in settings]
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+            if (tmp / "tables").is_dir():
+                _map_setting_column(tmp / "tables", lambda s: s if s in settings else None)
         for folder in sorted(run_dir.glob("*/gen_*")):
             if ".partial-" in folder.name or not is_done(folder):
+                continue
+            if settings is not None and folder.parent.name not in (*settings, "base"):
                 continue
             done = read_done(folder)
             out = tmp / folder.relative_to(run_dir)
@@ -91,9 +120,6 @@ def rename_setting(path: str | Path, old: str, new: str) -> Path:
     The run is verified first. Used once, when the ``fresh`` control became ``repeat-real``
     (it trains on the same real contexts every generation): the data is unchanged, only the name.
     """
-    import csv
-    import io
-
     path = Path(path)
     manifest = verify_committed_run(path)
     if old not in manifest["config"]["settings"] or new in manifest["config"]["settings"]:
@@ -106,18 +132,35 @@ def rename_setting(path: str | Path, old: str, new: str) -> Path:
             (tmp / old).rename(tmp / new)
         manifest["config"]["settings"] = [new if s == old else s for s in manifest["config"]["settings"]]
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-        for table in sorted((tmp / "tables").glob("*.csv")):
-            text = table.read_text()
-            rows = list(csv.reader(io.StringIO(text)))
-            if rows and "setting" in rows[0]:
-                col = rows[0].index("setting")
-                for r in rows[1:]:
-                    r[col] = new if r[col] == old else r[col]
-                out = io.StringIO()
-                csv.writer(out, lineterminator="\n" if "\r\n" not in text else "\r\n").writerows(rows)
-                table.write_text(out.getvalue())
+        _map_setting_column(tmp / "tables", lambda s: new if s == old else s)
         files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
         (tmp / CHECKSUMS).write_text(json.dumps({f: sha256_file(tmp / f) for f in files}, indent=1,
                                                 sort_keys=True) + "\n")
 
     return atomic_replace_dir(path, fill)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sigma_lib.recursion.export RUN_DIR DEST [--settings S2] [--without-pools]``:
+    commit what a run (finished or not) has finished so far."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(prog="python -m sigma_lib.recursion.export", description=main.__doc__.split("\n")[0])
+    ap.add_argument("run_dir")
+    ap.add_argument("dest")
+    ap.add_argument("--settings", default=None, help="only these settings (comma-separated) and generation 0")
+    ap.add_argument("--without-pools", action="store_true", help="leave the synthetic pools out")
+    args = ap.parse_args(argv)
+    try:
+        dest = export_run(args.run_dir, args.dest, pools=not args.without_pools,
+                          settings=args.settings.split(",") if args.settings else None)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"committed run written to {dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -180,8 +180,9 @@ def noise_sources(rows: Sequence[Mapping], *, all_varied: Sequence[str], recursi
         full_sd = float(np.std(full, ddof=1)) if len(full) > 1 else math.nan
         rest = full_sd**2 - (0.0 if math.isnan(rec_sd) else rec_sd**2) - index_sd**2
         out.append({"setting": setting, "generation": g, "signal": signal, "index_set_sd": index_sd,
-                    "recursion_sd": rec_sd, "recursion_dof": len(rec) - 1 if rec else None, "all_varied_sd": full_sd,
-                    "all_varied_dof": len(full) - 1 if full else None, "theta0_sd": math.sqrt(rest) if rest >= 0 else math.nan,
+                    "recursion_sd": rec_sd, "recursion_dof": len(rec) - 1 if rec else None,
+                    "all_varied_sd": full_sd, "all_varied_dof": len(full) - 1 if full else None,
+                    "theta0_sd": math.sqrt(rest) if rest >= 0 else math.nan,
                     "all_over_index": full_sd / index_sd if index_sd > 0 else math.nan})
     return out
 
