@@ -131,6 +131,12 @@ class RunConfig:
         return d
 
 
+def with_defaults(config: dict) -> dict:
+    """A manifest's ``config`` with every :class:`RunConfig` key it lacks at its default: how a
+    manifest written before a key existed is read (the run was made with that default)."""
+    return {**{f.name: f.default for f in dataclasses.fields(RunConfig)}, **config}
+
+
 #: The run profiles (:data:`sigma_lib.common.profiles.RECURSION`).
 PROFILES: dict[str, dict] = profiles.RECURSION
 

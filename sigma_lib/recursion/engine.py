@@ -20,7 +20,6 @@ from the generation folders, the single source of truth.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import platform
@@ -50,7 +49,7 @@ from .checkpoint import (
     read_done,
     remove_model,
 )
-from .config import RunConfig, setting_spec
+from .config import RunConfig, setting_spec, with_defaults
 from .data import encode_blocks, mixture_indices
 from .embedding import embed_texts, load_encoder
 from .measures import baseline_monitor, bucket_metrics, spectral_metrics, surface_metrics, track_metrics
@@ -106,8 +105,7 @@ def _identity(section: str, values: dict) -> dict:
     :data:`GROWABLE`, a key absent from an older manifest counting as its default."""
     if section != "config":
         return values
-    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}
-    return {k: v for k, v in {**defaults, **values}.items() if k not in GROWABLE}
+    return {k: v for k, v in with_defaults(values).items() if k not in GROWABLE}
 
 
 def _check_manifest(run_dir: Path, manifest: dict, keys=("config", "assets", "versions", "base_model")) -> None:

@@ -24,12 +24,11 @@ sampled again with other seeds) is shown beside them by the chapter (the run's `
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from ..recursion.config import RunConfig, setting_spec
+from ..recursion.config import setting_spec, with_defaults
 from .run_report import bootstrap_sds, load_table, rows_by_setting, with_spectral_peers
 
 COLLAPSE = ("S1", "S2")
@@ -107,8 +106,7 @@ def comparable(config_a: Mapping, config_b: Mapping) -> list[str]:
     """The parameters (other than the settings and the machine's threads) on which two runs differ,
     a key absent from an older manifest counting as its default: runs are compared setting against
     setting only when this list is empty."""
-    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}  # keys older manifests lack
-    a, b = {**defaults, **config_a}, {**defaults, **config_b}
+    a, b = with_defaults(config_a), with_defaults(config_b)  # keys older manifests lack
     skip = {"settings", "threads"}
     keys = (set(a) | set(b)) - skip
     return sorted(k for k in keys if a.get(k) != b.get(k))
