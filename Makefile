@@ -52,15 +52,18 @@ book: setup $(GENERATED)
 	@echo "The book is at book/_build/html/index.html"
 
 # The real-LM chapter reads the committed run, so it is re-executed when the run changes; the
-# results page reads the theorem tables, the recursion run and every committed run.
+# results page reads the theorem tables, the recursion run and every committed run; the results,
+# metrics and collapse chapters judge the claims against the committed replicates too.
+SEED_RUNS := $(wildcard runs/default-seeds/*/checksums.json)
 book/generated/real_lm.ipynb: $(wildcard runs/real-cpu/checksums.json)
 book/generated/forecast.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
-book/generated/results.ipynb: book/generated/theorems.ipynb book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
+book/generated/results.ipynb: book/generated/theorems.ipynb book/generated/recursion.ipynb $(wildcard runs/*/checksums.json) $(SEED_RUNS)
 # The report chapters only read the recursion chapter's run (and, for the controls, the committed runs).
 book/generated/metrics.ipynb book/generated/appendix.ipynb: book/generated/recursion.ipynb
-book/generated/collapse.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
+book/generated/metrics.ipynb: $(SEED_RUNS)
+book/generated/collapse.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json) $(SEED_RUNS)
 # Run to run: the book's run (seed 0) beside its committed replicates.
-book/generated/replicates.ipynb: book/generated/recursion.ipynb $(wildcard runs/default-seeds/*/checksums.json)
+book/generated/replicates.ipynb: book/generated/recursion.ipynb $(SEED_RUNS)
 # Sigma against known answers: its dose-response reads theta_0 of the recursion run and of the committed runs.
 book/generated/known_answers.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
 

@@ -29,6 +29,33 @@ HOLDS, FAILS, PARTLY, WITHIN, NOT_RUN = "holds", "fails", "partly", "within nois
 UNTESTABLE = "untestable"  # the run cannot tell, whatever its noise (no common scale, too coarse a resolution)
 
 
+#: each claim in a few words, for sentences that list verdicts
+SHORT_NAMES = {
+    "T1": "Theorem 1's bound", "T2": "the overestimation limit (3.8)", "T3": "the scaling law of Theorem 2",
+    "T4": "Theorem 3's 95 % interval", "T5": "the sample-size rule (3.14)", "T6": "Track I's envelope",
+    "T7": "Track II's convergence", "T8": "the cancelling of Track II's constant in the drift",
+    "E1": "S1's Track II fall", "E2": "S1's Track I fall", "E3": "S1's tracks of equal size",
+    "E4": "S2 falling further than S1", "E5": "S2's tenfold contraction", "E6": "S2's track separation",
+    "E7": "S1's distinct-2 fall", "E8": "S2's distinct-2 fall", "E9": "S1's HHI rise", "E10": "S2's HHI rise",
+    "E11": "S2 more concentrated than S1", "E12": "Track II leading the surface proxies",
+    "E13": "the rank correlation of Track II with HHI", "E14": "the Creative bucket contracting most"}
+
+_VERBS = {HOLDS: ("holds", "hold"), PARTLY: ("holds partly", "hold partly"), FAILS: ("fails", "fail"),
+          WITHIN: ("is within noise", "are within noise"), NOT_RUN: ("was not run", "were not run"),
+          UNTESTABLE: ("is untestable", "are untestable")}
+
+
+def verdict_sentence(rows) -> str:
+    """``of the n claims, 3 hold (...); 2 fail (...)``: the verdicts of ``rows`` counted, each claim
+    named by :data:`SHORT_NAMES`."""
+    parts = []
+    for verdict, (one, many) in _VERBS.items():
+        ids = [r["id"] for r in rows if r["verdict"] == verdict]
+        if ids:
+            parts.append(f"{len(ids)} {one if len(ids) == 1 else many} ({', '.join(SHORT_NAMES[i] for i in ids)})")
+    return f"of the {len(rows)} claims, " + "; ".join(parts)
+
+
 def f(x, digits: int = 3) -> str:
     from .book import fmt_sig
 
@@ -40,6 +67,30 @@ def pm(x, noise, digits: int = 3) -> str:
     from .book import fmt_value_noise
 
     return fmt_value_noise(x, noise, digits)
+
+
+def judge_interval(low: float, high: float, *, sign: int) -> str:
+    """The one rule of every claim that an effect has a sign: ``sign = -1`` claims it is negative.
+
+    ``holds`` when the interval ``[low, high]`` lies wholly on the claimed side of zero, ``fails``
+    when wholly on the other, ``within noise`` when it holds zero. One run's interval is the value
+    +- twice its noise; replicates' is the t-interval of the mean over runs.
+    """
+    if sign not in (-1, 1):
+        raise ValueError(f"sign must be -1 or +1, got {sign!r}")
+    lo, hi = (low, high) if sign > 0 else (-high, -low)
+    return HOLDS if lo > 0 else FAILS if hi < 0 else WITHIN
+
+
+def both(*verdicts: str) -> str:
+    """Two effects claimed together: ``holds`` when each holds, ``fails`` when either fails,
+    ``within noise`` else."""
+    return HOLDS if all(v == HOLDS for v in verdicts) else FAILS if FAILS in verdicts else WITHIN
+
+
+def _band(value: float, noise: float, *, sign: int) -> str:
+    """:func:`judge_interval` of ``value +- noise``."""
+    return judge_interval(value - noise, value + noise, sign=sign)
 
 
 def _claim(cid, claim, paper, where, value, verdict):
@@ -239,24 +290,20 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
     def add(cid, claim, paper, value, verdict):
         rows.append(_claim(cid, claim, paper, where.get(cid, ""), value, verdict))
 
-    def falls(s, key, noise):
-        r = last[s]
-        return r[key] < -2 * r[noise], abs(r[key]) <= 2 * r[noise]
-
+    # E1, E2, E4, E7-E11, E14: judge_interval on the value +- twice its noise
     # Table 1 and Figures 1-2
     if "S1" in last:
         r = last["S1"]
-        ok, within = falls("S1", "drift_U", "noise_U")
         add("E1", "S1 (restart from $\\theta_0$, {eq}`eq-4-1`): Track II falls, its final drift $\\Delta U$ "
                   "{eq}`eq-3-21` below zero by more than twice its noise.",
             "$\\Delta U = -150.986$ nats at $g = 50$",
             f"$\\Delta U$ = {pm(r['drift_U'], r['noise_U'])} nats at $g$ = {r['generation']}",
-            HOLDS if ok else WITHIN if within else FAILS)
-        okg, withing = falls("S1", "drift_gamma_kf", "noise_gamma_kf")
+            _band(r["drift_U"], 2 * r["noise_U"], sign=-1))
         add("E2", "S1: Track I falls too, so the tracks agree (both final drifts below −2 of their own noise).",
             "$\\Delta\\Gamma_{KF} = -142.051$; agreement: yes",
             f"$\\Delta\\Gamma_{{KF}}$ = {pm(r['drift_gamma_kf'], r['noise_gamma_kf'])}",
-            HOLDS if ok and okg else WITHIN if withing else FAILS)
+            both(_band(r["drift_U"], 2 * r["noise_U"], sign=-1),
+                 _band(r["drift_gamma_kf"], 2 * r["noise_gamma_kf"], sign=-1)))
         ratio = r["drift_gamma_kf"] / r["drift_U"] if r["drift_U"] else float("nan")
         add("E3", "S1: Track I's drift is about as large as Track II's (the paper's ratio "
                   "$\\Delta\\Gamma_{KF}/\\Delta U$).", "ratio 0.94",
@@ -274,7 +321,7 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
         add("E4", "S2 (weights carried forward, {eq}`eq-4-2`): Track II falls further than S1's, beyond the noise "
                   "of the difference.", "$-1536.562$ against $-150.986$",
             f"$\\Delta U_{{S2}} - \\Delta U_{{S1}}$ = {pm(diff, noise)} nats",
-            HOLDS if diff < -2 * noise else WITHIN if abs(diff) <= 2 * noise else FAILS)
+            _band(diff, 2 * noise, sign=-1))
         s1_falls = a["drift_U"] < -2 * a["noise_U"]
         ratio = b["drift_U"] / a["drift_U"] if a["drift_U"] else float("nan")
         add("E5", "S2: Track II contracts by more than an order of magnitude more than S1 (ratio of final drifts at "
@@ -312,13 +359,13 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
         ch = r1["distinct_2"] - r0["distinct_2"]
         add(f"E{7 + i}", f"{s}: distinct-2 falls from $g = 0$ to $g_\\max$ (beyond twice its bootstrap noise).",
             paper11[s][0], f"{f(r0['distinct_2'], 4)} → {f(r1['distinct_2'], 4)} (band ±{f(band, 2)})",
-            HOLDS if ch < -band else WITHIN if abs(ch) <= band else FAILS)
+            _band(ch, band, sign=-1))
         band = 2 * bands["hhi"]
         ch = r1["hhi"] - r0["hhi"]
         add(f"E{9 + i}", f"{s}: the hashed 4-gram HHI rises from $g = 0$ to $g_\\max$ (beyond twice its bootstrap "
                          "noise).", paper11[s][1],
             f"{f(r0['hhi'], 3)} → {f(r1['hhi'], 3)} (band ±{f(band, 2)})",
-            HOLDS if ch > band else WITHIN if abs(ch) <= band else FAILS)
+            _band(ch, band, sign=+1))
 
     if {"S1", "S2"} <= set(by) and bands:
         diff = last["S2"]["hhi"] - last["S1"]["hhi"]
@@ -326,7 +373,7 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
         add("E11", "S2 ends more concentrated at the surface than S1 (HHI at $g_\\max$, beyond noise).",
             "0.097262 against 0.013385",
             f"{f(last['S2']['hhi'], 3)} against {f(last['S1']['hhi'], 3)} (band of the difference ±{f(band, 2)})",
-            HOLDS if diff > band else WITHIN if abs(diff) <= band else FAILS)
+            _band(diff, band, sign=+1))
     else:
         add("E11", "S2 against S1 (HHI)", "", "", NOT_RUN)
 
@@ -388,7 +435,7 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
         elif band is None:
             verdict = HOLDS if margin < 0 else FAILS
         else:
-            verdict = HOLDS if margin < -band else FAILS if margin > band else WITHIN
+            verdict = _band(margin, band, sign=-1)
         add("E14", "S1: the Creative bucket contracts more than the other buckets (Track II drift per prompt "
                    "bucket, App. C.6), beyond evaluation noise.",
             "Creative (not tabulated)",

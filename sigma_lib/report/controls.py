@@ -73,16 +73,17 @@ def signal_series(run_dir: str | Path, n_draws: int = 30, seed: int = 0, source:
     ``value``, ``change`` (from generation 0), ``sd``, and ``source`` (the run's name).
 
     Vendi and RankMe come from the run's table when the engine measured them; older runs get them
-    from the stored embeddings.
+    from the stored embeddings. ``n_draws=0`` skips the bootstrap: the bootstrapped signals' ``sd``
+    is then ``nan`` (for readers that need only the values, such as run-to-run intervals).
     """
     by_setting = rows_by_setting(load_table(run_dir, "generations"))
-    boot = bootstrap_sds(run_dir, n_draws=n_draws, seed=seed)
+    boot = bootstrap_sds(run_dir, n_draws=n_draws, seed=seed) if n_draws > 0 else {}
     out = []
     for setting, rows in by_setting.items():
         for r in rows:
             r = with_spectral_peers(run_dir, setting, r)
             for key, _, _, noise in SIGNALS:
-                sd = boot[key] if noise == "bootstrap" else float(r.get(noise) or 0.0)
+                sd = boot.get(key, math.nan) if noise == "bootstrap" else float(r.get(noise) or 0.0)
                 out.append({"source": source, "setting": setting, "generation": int(r["generation"]), "signal": key,
                             "value": float(r[key]), "sd": sd})
     base = {(r["setting"], r["signal"]): r["value"] for r in out if r["generation"] == 0}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -145,13 +146,73 @@ def slopes(rows: Iterable[Mapping], *, first_generation: int = 1, level: float =
 
 def load_replicates(runs: Mapping[str, object], *, n_draws: int, seed: int = 0) -> list[dict]:
     """Every signal of every run in ``runs`` (``{replicate name: run folder}``, each verified by the
-    caller), tagged with its replicate (:func:`sigma_lib.report.controls.signal_series`)."""
-    from .controls import signal_series
+    caller), tagged with its replicate (:func:`sigma_lib.report.controls.signal_series`).
+
+    A replicate may be a list of folders (one run's settings committed apart, e.g. the book's run
+    and its controls); a setting already read from an earlier folder is skipped.
+    """
+    from .controls import merge_series, signal_series
 
     rows: list[dict] = []
-    for name, path in runs.items():
-        rows += tag_replicate(signal_series(path, n_draws, seed=seed, source=name), name)
+    for name, paths in runs.items():
+        paths = paths if isinstance(paths, (list, tuple)) else [paths]
+        rows += tag_replicate(merge_series(*(signal_series(p, n_draws, seed=seed, source=name) for p in paths)), name)
     return rows
+
+
+@dataclass
+class ReplicateRuns:
+    """The replicates of the book's default run found in this checkout (:func:`find_replicates`).
+
+    ``paths``: every run read, by name (``seed-0`` is the book's own run); ``table``:
+    :func:`replicate_table`; ``all_varied``: the independent replicates (each seed changes theta_0,
+    the index sets and the recursion); ``kept``: runs that keep seed 0's theta_0 and index sets and
+    change only the recursion's seed (they enter the split of the noise sources, not the intervals);
+    ``reference``: the run whose one-run bands the other chapters draw (seed 0 when read).
+    """
+
+    paths: dict
+    table: list
+    all_varied: list
+    kept: list
+
+    @property
+    def reference(self) -> str | None:
+        return "seed-0" if "seed-0" in self.all_varied else (self.all_varied[0] if self.all_varied else None)
+
+    def independent(self) -> dict:
+        """``{name: folder}`` of the independent replicates (:attr:`all_varied`)."""
+        return {name: self.paths[name] for name in self.all_varied}
+
+    @property
+    def enough(self) -> bool:
+        """Two independent runs at least: the least that gives a between-run sd."""
+        return len(self.all_varied) >= 2
+
+
+def find_replicates(profile: str, *, recursion_dir=None) -> ReplicateRuns:
+    """The book's run (when the profile reads it) and the committed seeds of :data:`REPLICATES`,
+    each verified, with the runs that are not replicates of the first one left out (``used`` no)."""
+    from ..common.params import resolve_profile
+    from ..common.profiles import REPLICATES
+    from . import book
+    from . import run_report as rr
+    from .claims import manifest
+
+    P = resolve_profile(REPLICATES, profile, {}, "replicates")
+    paths = {}
+    if P["book_run"]:
+        paths["seed-0"] = book.recursion_run(profile, recursion_dir).run_dir
+    for name in P["seed_runs"] + P["kept_runs"]:
+        path = rr.committed_run(name)
+        if path is not None:
+            paths[name.split("/")[-1]] = path
+    table = replicate_table({name: manifest(path)["config"] for name, path in paths.items()}) if paths else []
+    used = [r["run"] for r in table if r["used"] == "yes"]
+    seeds = ["seed-0"] + [s.split("/")[-1] for s in P["seed_runs"]]
+    kept = [s.split("/")[-1] for s in P["kept_runs"]]
+    return ReplicateRuns(paths={n: paths[n] for n in used}, table=table,
+                         all_varied=[n for n in used if n in seeds], kept=[n for n in used if n in kept])
 
 
 def noise_sources(rows: Sequence[Mapping], *, all_varied: Sequence[str], recursion_only: Sequence[str],
