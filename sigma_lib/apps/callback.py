@@ -100,7 +100,7 @@ class SigmaProbe:
     warn_at : warn when ``drift_U < -warn_at * noise_U``
     """
 
-    def __init__(self, prompts: list[str], tokenizer, responses_per_prompt: int = 4, max_new_tokens: int = 32,
+    def __init__(self, prompts: list[str], tokenizer, *, responses_per_prompt: int = 4, max_new_tokens: int = 32,
                  top_p: float = 0.95, temperature: float = 1.0, m: int = 512, seed: int = 0, encoder=None,
                  device: str = "cpu", warn_at: float = 2.0, n_draws: int = 50, batch_size: int = 64):
         if not prompts:

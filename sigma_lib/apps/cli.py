@@ -156,7 +156,7 @@ def checkpoint_draws(path: str, a, encoder_box: list, scheduler=None) -> tuple[T
     elif N < a.m:
         _check_sizes(path, N, 0, a)
     sets = _index_sets(N, a)
-    total = sharded_partial(shards, sets, scheduler, model=a.model, device=a.device, batch_size=a.batch_size,
+    total = sharded_partial(shards, sets, scheduler=scheduler, model=a.model, device=a.device, batch_size=a.batch_size,
                             allow_empty=a.allow_empty)
     _check_sizes(path, N, total.d, a)
     return tracks_from_partial(total, sets, N, a.eps), N, None

@@ -316,7 +316,7 @@ def tree_sum(items: Sequence, leaf: Callable, add: Callable = _add):
     return rec(0, len(items))
 
 
-def sharded_partial(shards: Sequence[Shard], index_sets: Sequence[np.ndarray], scheduler=None,
+def sharded_partial(shards: Sequence[Shard], index_sets: Sequence[np.ndarray], *, scheduler=None,
                     model: str | None = None, device: str = "cpu", batch_size: int = 64,
                     allow_empty: bool = False) -> Partial:
     """The summed partial Grams of all ``shards``.
@@ -356,13 +356,13 @@ def tracks_from_partial(total: Partial, index_sets: Sequence[np.ndarray], N: int
     return TrackDraws(np.array([v.U for v in vals]), np.array([v.gamma_kf for v in vals]), total.d)
 
 
-def sharded_tracks(spec, index_sets: Sequence[np.ndarray], eps: float = DEFAULT_EPS, scheduler=None,
+def sharded_tracks(spec, index_sets: Sequence[np.ndarray], *, eps: float = DEFAULT_EPS, scheduler=None,
                    rows_per_shard: int | None = None, text_field: str = "text", emb_field: str = "embedding",
                    **kw) -> TrackDraws:
     """Track I and II of one sharded checkpoint on each index set (see :func:`sharded_partial`)."""
     shards = list_shards(spec, text_field, emb_field, rows_per_shard)
     N = shards[-1].start + shards[-1].rows
-    return tracks_from_partial(sharded_partial(shards, index_sets, scheduler, **kw), index_sets, N, eps)
+    return tracks_from_partial(sharded_partial(shards, index_sets, scheduler=scheduler, **kw), index_sets, N, eps)
 
 
 def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, processes: bool = True, **kw):

@@ -128,3 +128,15 @@ REPLICATES: dict[str, dict] = {
     "default": dict(seed_runs=["default-seeds/seed-1", "default-seeds/seed-2"],
                     kept_runs=["default-seeds/seed-1-theta0-kept"], book_run=True, n_draws=30),
 }
+
+#: the results and real-LM chapters: bootstrap draws of the surface proxies' bands (distinct-2, HHI)
+CLAIMS: dict[str, dict] = {
+    "test": dict(n_boot=10),
+    "default": dict(n_boot=30),
+}
+
+#: the collapse chapter: bootstrap draws of the one-run bands of the bootstrapped signals
+COLLAPSE: dict[str, dict] = {
+    "test": dict(n_draws=5),
+    "default": dict(n_draws=30),
+}

@@ -50,7 +50,7 @@ def _logdet_sigma(kind: str, mu: np.ndarray, reference_n: int, rng: np.random.Ge
     return float(np.linalg.slogdet(G / reference_n)[1])
 
 
-def drift_bias_study(d: int = 384, m: int = 512, base_kappa: float = 10.0,
+def drift_bias_study(*, d: int = 384, m: int = 512, base_kappa: float = 10.0,
                      kappas: Sequence[float] = (10.0, 100.0, 1000.0), reps: int = 30, reference_n: int = 100_000,
                      eps: float = DEFAULT_EPS, seed: int = 0,
                      kinds: Sequence[str] = ("gaussian", "unit_gaussian")) -> list[dict]:

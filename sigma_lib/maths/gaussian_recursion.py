@@ -163,6 +163,29 @@ def simulate_recursion(setting: str, d: int, n: int, *, generations: int, replic
         For an unknown setting or draw, ``n <= d``, counts below 1, a real-data fraction that
         gives no fresh or no model point, or ``draw="sufficient"`` with ``accumulate-subsample``.
     """
+    setting, d, n, G, R = _check_recursion(setting, d, n, generations=generations, replicates=replicates, draw=draw)
+    rng = cell_seed(seed, setting, d, n)
+    alpha = alpha_of(setting)
+    state = _PathState(mu=np.zeros((R, d)), L=np.broadcast_to(np.eye(d), (R, d, d)).copy(), logdet=np.zeros(R),
+                       k_fresh=fresh_count(n, alpha) if alpha is not None else 0)
+    step = _STEPS.get(setting, _step_alpha)
+    out = {k: np.zeros((G + 1, R)) for k in ("logdet", "trace_ratio", "mean_sq")}
+    out["trace_ratio"][0] = 1.0
+    states = ([state.mu.copy()], [state.L.copy()]) if keep_states else None
+    for g in range(1, G + 1):
+        step(state, rng, n=n, d=d, draw=draw, g=g, setting=setting)
+        out["logdet"][g] = state.logdet
+        out["trace_ratio"][g] = np.einsum("rij,rij->r", state.L, state.L) / d
+        out["mean_sq"][g] = np.einsum("ri,ri->r", state.mu, state.mu)
+        if keep_states:
+            states[0].append(state.mu.copy())
+            states[1].append(state.L.copy())
+    mu_all, chol_all = (np.stack(states[0]), np.stack(states[1])) if keep_states else (None, None)
+    return RecursionPaths(setting, d, n, draw, out["logdet"], out["trace_ratio"], out["mean_sq"], mu_all, chol_all)
+
+
+def _check_recursion(setting, d, n, *, generations, replicates, draw) -> tuple[str, int, int, int, int]:
+    """The arguments of :func:`simulate_recursion`, checked: ``(setting, d, n, G, R)``."""
     setting = check_setting(setting)
     d, n = check_sizes(d, n)
     for name, value in (("generations", generations), ("replicates", replicates)):
@@ -172,72 +195,84 @@ def simulate_recursion(setting: str, d: int, n: int, *, generations: int, replic
         raise ValueError(f"draw must be one of {DRAWS}, got {draw!r}")
     if setting == "accumulate-subsample" and draw != "samples":
         raise ValueError("accumulate-subsample re-uses drawn points: it needs draw='samples'")
-    G, R = int(generations), int(replicates)
-    rng = cell_seed(seed, setting, d, n)
-    alpha = alpha_of(setting)
-    k_fresh = fresh_count(n, alpha) if alpha is not None else 0
+    return setting, d, n, int(generations), int(replicates)
 
-    mu = np.zeros((R, d))
-    L = np.broadcast_to(np.eye(d), (R, d, d)).copy()
-    logdet = np.zeros(R)
-    out = {k: np.zeros((G + 1, R)) for k in ("logdet", "trace_ratio", "mean_sq")}
-    out["trace_ratio"][0] = 1.0
-    states = ([mu.copy()], [L.copy()]) if keep_states else None
-    pooled_S, pooled_count, pool = None, 0, None
 
-    for g in range(1, G + 1):
-        if setting == "replace":
-            zbar, C = batch_statistics(rng, R, n, d, draw=draw)
-            C = C / np.sqrt(n)                             # chol(S_z), S_z = W / n
-            mu = mu + _mat_vec(L, zbar)
-            L = L @ C
-            logdet = logdet + _logdet_of_chol(C)
-        elif setting == "accumulate":
-            zbar, C = batch_statistics(rng, R, n, d, draw=draw)
-            delta = _mat_vec(L, zbar)                      # batch mean - pooled mean, without a difference
-            LC = L @ C
-            W_x = LC @ LC.transpose(0, 2, 1)
-            if pooled_S is None:
-                pooled_S = W_x
-            else:
-                pooled_S = (pooled_S + W_x
-                            + np.einsum("ri,rj->rij", delta, delta) * (pooled_count * n / (pooled_count + n)))
-            mu = mu + delta * (n / (pooled_count + n))
-            pooled_count += n
-            L = _chol(pooled_S / pooled_count, setting, g)
-            logdet = _logdet_of_chol(L)
-        elif setting == "accumulate-subsample":
-            new = mu[:, None, :] + rng.standard_normal((R, n, d)) @ L.transpose(0, 2, 1)
-            pool = new if pool is None else np.concatenate([pool, new], axis=1)
-            if g == 1:
-                chosen = pool
-            else:
-                picks = np.stack([rng.choice(pool.shape[1], size=n, replace=False) for _ in range(R)])
-                chosen = np.take_along_axis(pool, picks[:, :, None], axis=1)
-            mu = chosen.mean(axis=1)
-            Xc = chosen - mu[:, None, :]
-            L = _chol(Xc.transpose(0, 2, 1) @ Xc / n, setting, g)
-            logdet = _logdet_of_chol(L)
-        else:
-            k1 = n - k_fresh
-            z1, C1 = batch_statistics(rng, R, k1, d, draw=draw)
-            x2, C2 = batch_statistics(rng, R, k_fresh, d, draw=draw)
-            m1 = mu + _mat_vec(L, z1)
-            delta = m1 - x2
-            LC1 = L @ C1
-            S = (LC1 @ LC1.transpose(0, 2, 1) + C2 @ C2.transpose(0, 2, 1)
-                 + np.einsum("ri,rj->rij", delta, delta) * (k1 * k_fresh / n))
-            mu = (k1 * m1 + k_fresh * x2) / n
-            L = _chol(S / n, setting, g)
-            logdet = _logdet_of_chol(L)
-        out["logdet"][g] = logdet
-        out["trace_ratio"][g] = np.einsum("rij,rij->r", L, L) / d
-        out["mean_sq"][g] = np.einsum("ri,ri->r", mu, mu)
-        if keep_states:
-            states[0].append(mu.copy())
-            states[1].append(L.copy())
-    mu_all, chol_all = (np.stack(states[0]), np.stack(states[1])) if keep_states else (None, None)
-    return RecursionPaths(setting, d, n, draw, out["logdet"], out["trace_ratio"], out["mean_sq"], mu_all, chol_all)
+@dataclass
+class _PathState:
+    """The fitted law of every replicate after a generation (``mu`` (R, d), ``L`` (R, d, d) its Cholesky
+    factor, ``logdet`` (R,)), and what the accumulating settings keep: the pooled scatter and count
+    (``accumulate``), the pool of points (``accumulate-subsample``); ``k_fresh``: fresh points per
+    generation of ``alpha-<a>``."""
+
+    mu: np.ndarray
+    L: np.ndarray
+    logdet: np.ndarray
+    k_fresh: int = 0
+    pooled_S: np.ndarray | None = None
+    pooled_count: int = 0
+    pool: np.ndarray | None = None
+
+
+def _step_replace(st: _PathState, rng, *, n, d, draw, g, setting) -> None:
+    """One generation of ``replace``: fit the next law to ``n`` points of the current one."""
+    zbar, C = batch_statistics(rng, st.mu.shape[0], n, d, draw=draw)
+    C = C / np.sqrt(n)                             # chol(S_z), S_z = W / n
+    st.mu = st.mu + _mat_vec(st.L, zbar)
+    st.L = st.L @ C
+    st.logdet = st.logdet + _logdet_of_chol(C)
+
+
+def _step_accumulate(st: _PathState, rng, *, n, d, draw, g, setting) -> None:
+    """One generation of ``accumulate``: pool ``n`` new points with every earlier one."""
+    zbar, C = batch_statistics(rng, st.mu.shape[0], n, d, draw=draw)
+    delta = _mat_vec(st.L, zbar)                   # batch mean - pooled mean, without a difference
+    LC = st.L @ C
+    W_x = LC @ LC.transpose(0, 2, 1)
+    if st.pooled_S is None:
+        st.pooled_S = W_x
+    else:
+        st.pooled_S = (st.pooled_S + W_x + np.einsum("ri,rj->rij", delta, delta)
+                       * (st.pooled_count * n / (st.pooled_count + n)))
+    st.mu = st.mu + delta * (n / (st.pooled_count + n))
+    st.pooled_count += n
+    st.L = _chol(st.pooled_S / st.pooled_count, setting, g)
+    st.logdet = _logdet_of_chol(st.L)
+
+
+def _step_subsample(st: _PathState, rng, *, n, d, draw, g, setting) -> None:
+    """One generation of ``accumulate-subsample``: fit to ``n`` points drawn from the growing pool."""
+    R = st.mu.shape[0]
+    new = st.mu[:, None, :] + rng.standard_normal((R, n, d)) @ st.L.transpose(0, 2, 1)
+    st.pool = new if st.pool is None else np.concatenate([st.pool, new], axis=1)
+    if g == 1:
+        chosen = st.pool
+    else:
+        picks = np.stack([rng.choice(st.pool.shape[1], size=n, replace=False) for _ in range(R)])
+        chosen = np.take_along_axis(st.pool, picks[:, :, None], axis=1)
+    st.mu = chosen.mean(axis=1)
+    Xc = chosen - st.mu[:, None, :]
+    st.L = _chol(Xc.transpose(0, 2, 1) @ Xc / n, setting, g)
+    st.logdet = _logdet_of_chol(st.L)
+
+
+def _step_alpha(st: _PathState, rng, *, n, d, draw, g, setting) -> None:
+    """One generation of ``alpha-<a>``: ``k_fresh`` points of the true law, the rest of the model's."""
+    R, k_fresh = st.mu.shape[0], st.k_fresh
+    k1 = n - k_fresh
+    z1, C1 = batch_statistics(rng, R, k1, d, draw=draw)
+    x2, C2 = batch_statistics(rng, R, k_fresh, d, draw=draw)
+    m1 = st.mu + _mat_vec(st.L, z1)
+    delta = m1 - x2
+    LC1 = st.L @ C1
+    S = (LC1 @ LC1.transpose(0, 2, 1) + C2 @ C2.transpose(0, 2, 1)
+         + np.einsum("ri,rj->rij", delta, delta) * (k1 * k_fresh / n))
+    st.mu = (k1 * m1 + k_fresh * x2) / n
+    st.L = _chol(S / n, setting, g)
+    st.logdet = _logdet_of_chol(st.L)
+
+
+_STEPS = {"replace": _step_replace, "accumulate": _step_accumulate, "accumulate-subsample": _step_subsample}
 
 
 def naive_recursion(d: int, n: int, *, generations: int, seed: int = 0) -> np.ndarray:

@@ -172,7 +172,7 @@ def scaling_law(Ns: Sequence[int] = (128, 256, 512, 1024, 2048, 4096, 8192), d: 
     return rows
 
 
-def estimator_study(grid: Sequence[tuple[int, int, int]], reps: int = 100, seed: int = 0, kind: str = "gaussian",
+def estimator_study(grid: Sequence[tuple[int, int, int]], *, reps: int = 100, seed: int = 0, kind: str = "gaussian",
                     alpha: float = 0.05, kappa: float = 1.0, progress: bool = False) -> tuple[list[dict], list[dict]]:
     """Naive plug-in (3.13) with Theorem 3's interval (3.11) vs the bias-corrected estimator.
 
@@ -272,7 +272,7 @@ def sample_size_rule_study(half_widths: Sequence[float] = (2.0, 1.0, 0.5), d: in
     return rows
 
 
-def track1_envelope_study(kappas: Sequence[float] = (1, 10, 100, 1000), d: int = 64, m: int = 256, N: int = 2048,
+def track1_envelope_study(kappas: Sequence[float] = (1, 10, 100, 1000), *, d: int = 64, m: int = 256, N: int = 2048,
                           reps: int = 30, eps: float = DEFAULT_EPS, seed: int = 0) -> list[dict]:
     """Track I's envelope ``log det(G_m + (B+eps)I)`` against the full ``L_eps(G)`` (unit-norm columns).
 
@@ -295,7 +295,7 @@ def track1_envelope_study(kappas: Sequence[float] = (1, 10, 100, 1000), d: int =
     return rows
 
 
-def track2_convergence(ms: Sequence[int] = (96, 128, 256, 512, 1024, 4096, 16384), d: int = 64,
+def track2_convergence(ms: Sequence[int] = (96, 128, 256, 512, 1024, 4096, 16384), *, d: int = 64,
                        kappa: float = 10.0, reps: int = 20, eps: float = DEFAULT_EPS, reference_n: int = 400_000,
                        seed: int = 0) -> list[dict]:
     """Track II ``U`` against ``m`` for unit-normalised Gaussian columns, with ``log det Sigma``.
@@ -423,7 +423,7 @@ NON_GAUSSIAN_KINDS = ("unit_isotropic", "student_t", "population")
 
 
 def non_gaussian_bias_study(grid: Sequence[tuple[int, int, int]],
-                            kinds: Sequence[str] = ("unit_isotropic", "student_t"), reps: int = 200, seed: int = 0,
+                            kinds: Sequence[str] = ("unit_isotropic", "student_t"), *, reps: int = 200, seed: int = 0,
                             alpha: float = 0.05, df: float = 5.0, population=None, method: str = "rescaled",
                             progress: bool = False) -> list[dict]:
     """The Gaussian correction ``D`` against the moment-corrected one on columns that are not Gaussian.

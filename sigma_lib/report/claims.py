@@ -16,6 +16,7 @@ paper's numbers are Markdown (MyST roles allowed), for the book's results page.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from pathlib import Path
@@ -157,78 +158,103 @@ def theory_claims(theorems_dir: str | Path) -> list[dict]:
                                     f"(with output_dir {d})")
         return read_csv(path)
 
-    rows = []
+    return [judge(table) for judge in THEORY_JUDGES]
+
+
+def _theory_bound(table) -> dict:
+    """T1: Theorem 1's bound, on every simulated stress case."""
     t1 = table("theorem1_violations")
     n = sum(r["reps"] for r in t1)
     bad = sum(r["lower_violations"] + r["upper_violations"] for r in t1)
-    rows.append(_claim("T1", "Theorem 1: $\\det G_m \\le \\det G \\le \\prod_i(\\lambda_i(G_m)+\\rho)$ for every "
-                             "matrix {eq}`eq-3-4`.", "holds always (a deterministic bound)",
-                       "{ref}`sec-theorem1`", f"{bad} violations in {n} draws ({len(t1)} stress cases)",
-                       HOLDS if bad == 0 else FAILS))
+    return _claim("T1", "Theorem 1: $\\det G_m \\le \\det G \\le \\prod_i(\\lambda_i(G_m)+\\rho)$ for every "
+                        "matrix {eq}`eq-3-4`.", "holds always (a deterministic bound)",
+                  "{ref}`sec-theorem1`", f"{bad} violations in {n} draws ({len(t1)} stress cases)",
+                  HOLDS if bad == 0 else FAILS)
 
+
+def _theory_overestimation(table) -> dict:
+    """T2: the overestimation ratio against its limit (3.8), at the largest anisotropy."""
     ratio = table("theorem1_overestimation")
     r = max(ratio, key=lambda x: x["kappa"])
     se = r["measured_log_R_sd"] / np.sqrt(r["reps"])
     diff = r["measured_log_R"] - r["predicted_log_R"]
     ok = abs(diff) <= max(2 * se, 0.05 * abs(r["predicted_log_R"]))
-    rows.append(_claim("T2", "Theorem 1's overestimation ratio tends to its limit {eq}`eq-3-8`; criterion: "
-                             "within 2 standard errors or 5 % at the largest anisotropy.",
-                       "$\\log R \\to \\sum_i \\log(r + (1-r)\\mu_1/\\mu_i)$", "{numref}`fig-theorem1-ratio`",
-                       f"$\\log R$ = {pm(r['measured_log_R'], se, 4)} against the limit {f(r['predicted_log_R'], 4)} "
-                       f"($\\kappa$ = {f(r['kappa'])})", HOLDS if ok else FAILS))
+    return _claim("T2", "Theorem 1's overestimation ratio tends to its limit {eq}`eq-3-8`; criterion: "
+                        "within 2 standard errors or 5 % at the largest anisotropy.",
+                  "$\\log R \\to \\sum_i \\log(r + (1-r)\\mu_1/\\mu_i)$", "{numref}`fig-theorem1-ratio`",
+                  f"$\\log R$ = {pm(r['measured_log_R'], se, 4)} against the limit {f(r['predicted_log_R'], 4)} "
+                  f"($\\kappa$ = {f(r['kappa'])})", HOLDS if ok else FAILS)
 
+
+def _theory_scaling(table) -> dict:
+    """T3: Theorem 2's size-invariance, against the exact Gaussian law at the largest N."""
     scal = table("theorem2_scaling")
     r = max(scal, key=lambda x: x["N"])
     se = r["sd"] / np.sqrt(r["reps"])
     ok = abs(r["mean"] - r["exact_expectation"]) <= 2 * se + 1e-12
-    rows.append(_claim("T3", "Theorem 2: $\\log\\det G - d\\log N$ is size-invariant, tending to $\\log\\det\\Sigma$ "
-                             "{eq}`eq-3-5`, {eq}`eq-3-6`; criterion: the simulated mean matches the exact Gaussian "
-                             "law within 2 standard errors.", "a constant for a healthy model",
-                       "{numref}`fig-theorem2`",
-                       f"at $N$ = {r['N']}: {pm(r['mean'] - r['logdet_sigma'], se)} nats from $\\log\\det\\Sigma$ "
-                       f"(exact law: {f(r['exact_expectation'] - r['logdet_sigma'])})", HOLDS if ok else FAILS))
+    return _claim("T3", "Theorem 2: $\\log\\det G - d\\log N$ is size-invariant, tending to $\\log\\det\\Sigma$ "
+                        "{eq}`eq-3-5`, {eq}`eq-3-6`; criterion: the simulated mean matches the exact Gaussian "
+                        "law within 2 standard errors.", "a constant for a healthy model",
+                  "{numref}`fig-theorem2`",
+                  f"at $N$ = {r['N']}: {pm(r['mean'] - r['logdet_sigma'], se)} nats from $\\log\\det\\Sigma$ "
+                  f"(exact law: {f(r['exact_expectation'] - r['logdet_sigma'])})", HOLDS if ok else FAILS)
 
+
+def _theory_coverage(table) -> dict:
+    """T4: Theorem 3's 95 % coverage, at the largest d simulated."""
     cov = table("theorem3_coverage")
     r = min((x for x in cov if x["d"] == max(y["d"] for y in cov)), key=lambda x: x["coverage_paper"])
     sd = np.sqrt(0.95 * 0.05 / r["reps"])
     verdict = FAILS if r["coverage_paper"] < 0.95 - 2 * sd else HOLDS
-    rows.append(_claim("T4", "Theorem 3: the interval {eq}`eq-3-11` around the plug-in {eq}`eq-3-13` "
-                             "covers $\\log\\det G$ 95 % of the time {eq}`eq-3-10`; "
-                             "judged at the largest $d$ simulated.",
-                       "95 %", "{numref}`fig-theorem3-coverage`",
-                       f"{f(100 * r['coverage_paper'], 3)} % at $d$ = {r['d']}, $m$ = {r['m']}, $N$ = {r['N']} "
-                       f"(binomial 2 sd: {f(200 * sd, 2)} %); bias-corrected: {f(100 * r['coverage_corrected'], 3)} %",
-                       verdict))
+    return _claim("T4", "Theorem 3: the interval {eq}`eq-3-11` around the plug-in {eq}`eq-3-13` "
+                        "covers $\\log\\det G$ 95 % of the time {eq}`eq-3-10`; "
+                        "judged at the largest $d$ simulated.",
+                  "95 %", "{numref}`fig-theorem3-coverage`",
+                  f"{f(100 * r['coverage_paper'], 3)} % at $d$ = {r['d']}, $m$ = {r['m']}, $N$ = {r['N']} "
+                  f"(binomial 2 sd: {f(200 * sd, 2)} %); bias-corrected: {f(100 * r['coverage_corrected'], 3)} %",
+                  verdict)
 
+
+def _theory_sample_size_rule(table) -> dict:
+    """T5: the sample-size rule (3.14): achieved against target half-width."""
     rule = table("theorem3_sample_size_rule")
     worst = max(rule, key=lambda x: x["achieved_paper"] / x["target_half_width"])
     k = worst["achieved_paper"] / worst["target_half_width"]
     kc = max(x["achieved_corrected"] / x["target_half_width"] for x in rule)
-    rows.append(_claim("T5", "The sample-size rule {eq}`eq-3-14`: $m \\ge (1.96\\,\\sigma_\\xi/\\varepsilon)^2$ "
-                             "achieves a 95 % half-width $\\varepsilon$; criterion: the achieved 95th percentile "
-                             "of the error within 1.5 times the target (no finer noise estimate).",
-                       "half-width $\\varepsilon$", "{numref}`fig-sample-size`",
-                       f"the paper's plug-in misses by up to {f(k, 3)}× (target {f(worst['target_half_width'])}, "
-                       f"$m$ = {worst['m_chosen']}); bias-corrected: up to {f(kc, 3)}×",
-                       HOLDS if k <= 1.5 else FAILS))
+    return _claim("T5", "The sample-size rule {eq}`eq-3-14`: $m \\ge (1.96\\,\\sigma_\\xi/\\varepsilon)^2$ "
+                        "achieves a 95 % half-width $\\varepsilon$; criterion: the achieved 95th percentile "
+                        "of the error within 1.5 times the target (no finer noise estimate).",
+                  "half-width $\\varepsilon$", "{numref}`fig-sample-size`",
+                  f"the paper's plug-in misses by up to {f(k, 3)}× (target {f(worst['target_half_width'])}, "
+                  f"$m$ = {worst['m_chosen']}); bias-corrected: up to {f(kc, 3)}×",
+                  HOLDS if k <= 1.5 else FAILS)
 
+
+def _theory_track1_envelope(table) -> dict:
+    """T6: Track I's envelope (3.16)-(3.17), on every draw."""
     env = table("sigma_ub_track1_envelope")
     n = sum(r["reps"] for r in env)
     bad = sum(r["violations"] for r in env)
-    rows.append(_claim("T6", "Track I's envelope $L_\\varepsilon(G) \\le \\log\\det(G_m + (B+\\varepsilon)I)$ "
-                             "holds for unit-norm columns {eq}`eq-3-16`, {eq}`eq-3-17`.", "holds always",
-                       "{ref}`sec-sigma-ub`", f"{bad} violations in {n} draws", HOLDS if bad == 0 else FAILS))
+    return _claim("T6", "Track I's envelope $L_\\varepsilon(G) \\le \\log\\det(G_m + (B+\\varepsilon)I)$ "
+                        "holds for unit-norm columns {eq}`eq-3-16`, {eq}`eq-3-17`.", "holds always",
+                  "{ref}`sec-sigma-ub`", f"{bad} violations in {n} draws", HOLDS if bad == 0 else FAILS)
 
+
+def _theory_track2_convergence(table) -> dict:
+    """T7: Track II's convergence to log det Sigma as m grows."""
     conv = sorted(table("sigma_ub_track2_convergence"), key=lambda x: x["m"])
     g0, g1 = conv[0]["gap"], conv[-1]["gap"]
     se = conv[-1]["U_sd"] / np.sqrt(conv[-1]["reps"])
     ok = abs(g1) < abs(g0) / 10 or abs(g1) <= 2 * se
-    rows.append(_claim("T7", "Track II's $U$ {eq}`eq-3-20` tends to $\\log\\det\\Sigma$ as $m$ grows; criterion: "
-                             "the gap shrinks tenfold over the simulated range, or is within 2 standard errors.",
-                       "$U \\to \\log\\det\\Sigma$", "{numref}`fig-track2`",
-                       f"gap {f(g0)} nats at $m$ = {conv[0]['m']}, {pm(g1, se)} at $m$ = {conv[-1]['m']}",
-                       HOLDS if ok else FAILS))
+    return _claim("T7", "Track II's $U$ {eq}`eq-3-20` tends to $\\log\\det\\Sigma$ as $m$ grows; criterion: "
+                        "the gap shrinks tenfold over the simulated range, or is within 2 standard errors.",
+                  "$U \\to \\log\\det\\Sigma$", "{numref}`fig-track2`",
+                  f"gap {f(g0)} nats at $m$ = {conv[0]['m']}, {pm(g1, se)} at $m$ = {conv[-1]['m']}",
+                  HOLDS if ok else FAILS)
 
+
+def _theory_drift_constant(table) -> dict:
+    """T8: Track II's constant cancelling in the drift (3.21)."""
     bias = table("drift_bias")
     parts, verdicts = [], []
     for kind, label in (("gaussian", "Gaussian"), ("unit_gaussian", "unit-norm")):
@@ -241,11 +267,15 @@ def theory_claims(theorems_dir: str | Path) -> list[dict]:
         verdicts.append(cancels)
         parts.append(f"{label}: bias of $U$ {f(worst['bias_U'])} nats, of $\\Delta U$ "
                      f"{pm(worst['drift_bias'], worst['drift_bias_se'])} (at most {f(100 * kept, 2)} % remains)")
-    rows.append(_claim("T8", "The unknown constant of Track II cancels in the drift $\\Delta U$ {eq}`eq-3-21`; "
-                             "criterion: the drift's bias within 2 standard errors (plus 0.5 % of $U$'s bias, the "
-                             "ridge's share).", "cancels", "{ref}`sec-drift-bias`", "; ".join(parts),
-                       HOLDS if all(verdicts) else PARTLY if any(verdicts) else FAILS))
-    return rows
+    return _claim("T8", "The unknown constant of Track II cancels in the drift $\\Delta U$ {eq}`eq-3-21`; "
+                        "criterion: the drift's bias within 2 standard errors (plus 0.5 % of $U$'s bias, the "
+                        "ridge's share).", "cancels", "{ref}`sec-drift-bias`", "; ".join(parts),
+                  HOLDS if all(verdicts) else PARTLY if any(verdicts) else FAILS)
+
+
+#: one judge per theoretical claim, T1..T8 in order; each reads the tables it needs through ``table(name)``
+THEORY_JUDGES = (_theory_bound, _theory_overestimation, _theory_scaling, _theory_coverage, _theory_sample_size_rule,
+                 _theory_track1_envelope, _theory_track2_convergence, _theory_drift_constant)
 
 
 # -- the recursion experiment, on one run ----------------------------------------------------------
@@ -270,43 +300,92 @@ def spearman_permutation(x, y) -> tuple[float, float]:
     return obs, float(np.mean(np.asarray(null) <= obs + 1e-12))
 
 
-def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_rows: list[dict] | None = None,
+#: per claim of the recursion, the figure or table of the book's run that shows it (MyST roles)
+RUN_CLAIM_FIGURES = {
+    "E1": "{numref}`fig-figure1`, {ref}`sec-table1`", "E2": "{numref}`fig-figure2`, {ref}`sec-table1`",
+    "E3": "{ref}`sec-table1`", "E4": "{numref}`fig-figure1`, {ref}`sec-table1`", "E5": "{ref}`sec-table1`",
+    "E6": "{numref}`fig-figure2`, {ref}`sec-table1`", "E7": "{ref}`sec-table11`", "E8": "{ref}`sec-table11`",
+    "E9": "{ref}`sec-table11`", "E10": "{ref}`sec-table11`", "E11": "{ref}`sec-table11`",
+    "E12": "{numref}`fig-figure3`, {numref}`fig-beyond`", "E13": "{ref}`sec-table11`", "E14": "{numref}`fig-c6`"}
+
+
+@functools.lru_cache(maxsize=1)
+def paper_values() -> dict[str, str]:
+    """Per claim id (E1-E13), the paper's printed value as Markdown, formatted from its Tables 1
+    and 11 as ``data/paper_reported.json`` stores them (the one place the paper's numbers live)."""
+    from .run_report import paper_reported
+
+    rep = paper_reported()
+    t1 = {r["setting"]: r for r in rep["table1"]}
+    t11 = {r["setting"]: r for r in rep["table11"]}
+    s1, s2 = t1["S1"], t1["S2"]
+    out = {"E1": f"$\\Delta U = {s1['drift_U_final']:.3f}$ nats at $g = {s1['g_max']}$",
+           "E2": f"$\\Delta\\Gamma_{{KF}} = {s1['drift_gamma_final']:.3f}$; agreement: "
+                 f"{'yes' if s1['track_agreement'] else 'no'}",
+           "E3": f"ratio {s1['drift_gamma_final'] / s1['drift_U_final']:.2f}",
+           "E4": f"${s2['drift_U_final']:.3f}$ against ${s1['drift_U_final']:.3f}$",
+           "E5": f"ratio {s2['drift_U_final'] / s1['drift_U_final']:.1f}",
+           "E5 slopes": f"slopes ${s2['slope_U']:.3f}$ against ${s1['slope_U']:.3f}$",
+           "E6": f"$\\Delta\\Gamma_{{KF}} = {s2['drift_gamma_final']:.3f}$ (slope ${s2['slope_gamma']:+.3f}$); "
+                 f"$\\Delta U = {s2['drift_U_final']:.3f}$",
+           "E13": "one of " + ", ".join(f"${t11['S2'][f'spearman_{i}']:.3f}$" for i in (1, 2, 3))
+                  + " (column headers lost in the paper's text)"}
+    for i, s in enumerate(("S1", "S2")):
+        r = t11[s]
+        out[f"E{7 + i}"] = f"{r['distinct_2_g0']:.3f} → {r['distinct_2_gmax']:.3f}"
+        out[f"E{9 + i}"] = f"{r['hhi_g0']:.6f} → {r['hhi_gmax']:.6f}"
+    return out
+
+
+class _OneRun:
+    """What the claims of one run read: its generations by setting, each setting's last row, the
+    bootstrap sds of the surface proxies, its bucket table; ``add`` collects the judged claims."""
+
+    def __init__(self, gen_rows, bands, bucket_rows, where):
+        self.by = rows_by_setting(gen_rows)
+        self.last = {s: r[-1] for s, r in self.by.items()}
+        self.bands, self.bucket_rows, self.where, self.rows = bands, bucket_rows, dict(where or {}), []
+
+    def add(self, cid, claim, paper, value, verdict):
+        self.rows.append(_claim(cid, claim, paper, self.where.get(cid, ""), value, verdict))
+
+
+def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, *, bucket_rows: list[dict] | None = None,
                n_boot: int = 30, seed: int = 0, where: Mapping[str, str] | None = None) -> list[dict]:
-    """The paper's claims about the recursion, each judged on one run (see the module docstring).
+    """The paper's claims about the recursion, E1-E14, each judged on one run (see the module docstring).
 
     ``gen_rows``: the run's generations table (stored or recomputed); ``run_path``: its folder, for
     the bootstrap bands of the surface proxies (skipped when ``None``); ``bucket_rows``: its App. C.6
     table with ``reseed_noise_U`` (:func:`sigma_lib.report.run_report.bucket_table`); ``where``: per claim
-    id, a Markdown link to the figure or table that shows it.
+    id, a Markdown link to the figure or table that shows it (:data:`RUN_CLAIM_FIGURES` for the book's run).
+    Claims with a sign are judged by :func:`judge_interval` on the value +- twice its noise.
     """
-    from ..maths.signals import first_exit
-
-    where = dict(where or {})
-    by = rows_by_setting(gen_rows)
-    last = {s: r[-1] for s, r in by.items()}
     bands = bootstrap_sds(run_path, ("distinct_2", "hhi"), n_boot, seed) if run_path is not None else {}
-    rows = []
+    run = _OneRun(gen_rows, bands, bucket_rows, where)
+    for judge in RUN_JUDGES:
+        judge(run)
+    return sorted(run.rows, key=lambda r: int(r["id"][1:]))
 
-    def add(cid, claim, paper, value, verdict):
-        rows.append(_claim(cid, claim, paper, where.get(cid, ""), value, verdict))
 
-    # E1, E2, E4, E7-E11, E14: judge_interval on the value +- twice its noise
+def _drift_claims_s1(run: _OneRun) -> None:
+    """E1-E3: S1's final drifts of both tracks (Table 1, Figures 1-2)."""
+    last, add = run.last, run.add
     # Table 1 and Figures 1-2
     if "S1" in last:
         r = last["S1"]
         add("E1", "S1 (restart from $\\theta_0$, {eq}`eq-4-1`): Track II falls, its final drift $\\Delta U$ "
                   "{eq}`eq-3-21` below zero by more than twice its noise.",
-            "$\\Delta U = -150.986$ nats at $g = 50$",
+            paper_values()["E1"],
             f"$\\Delta U$ = {pm(r['drift_U'], r['noise_U'])} nats at $g$ = {r['generation']}",
             _band(r["drift_U"], 2 * r["noise_U"], sign=-1))
         add("E2", "S1: Track I falls too, so the tracks agree (both final drifts below −2 of their own noise).",
-            "$\\Delta\\Gamma_{KF} = -142.051$; agreement: yes",
+            paper_values()["E2"],
             f"$\\Delta\\Gamma_{{KF}}$ = {pm(r['drift_gamma_kf'], r['noise_gamma_kf'])}",
             both(_band(r["drift_U"], 2 * r["noise_U"], sign=-1),
                  _band(r["drift_gamma_kf"], 2 * r["noise_gamma_kf"], sign=-1)))
         ratio = r["drift_gamma_kf"] / r["drift_U"] if r["drift_U"] else float("nan")
         add("E3", "S1: Track I's drift is about as large as Track II's (the paper's ratio "
-                  "$\\Delta\\Gamma_{KF}/\\Delta U$).", "ratio 0.94",
+                  "$\\Delta\\Gamma_{KF}/\\Delta U$).", paper_values()["E3"],
             f"ratio {f(ratio)}: a dimensionless drift over one in nats (Track I's scale, {{ref}}`sec-table1`), "
             "so 'as large' has no common scale to be judged on",
             UNTESTABLE)
@@ -314,18 +393,22 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
         for cid in ("E1", "E2", "E3"):
             add(cid, "S1 claims", "", "", NOT_RUN)
 
+
+def _drift_claims_s2(run: _OneRun) -> None:
+    """E4-E6: S2 against S1, and S2's track separation (Table 1, Figures 1-2)."""
+    last, add = run.last, run.add
     if {"S1", "S2"} <= set(last):
         a, b = last["S1"], last["S2"]
         noise = np.hypot(a["noise_U"], b["noise_U"])
         diff = b["drift_U"] - a["drift_U"]
         add("E4", "S2 (weights carried forward, {eq}`eq-4-2`): Track II falls further than S1's, beyond the noise "
-                  "of the difference.", "$-1536.562$ against $-150.986$",
+                  "of the difference.", paper_values()["E4"],
             f"$\\Delta U_{{S2}} - \\Delta U_{{S1}}$ = {pm(diff, noise)} nats",
             _band(diff, 2 * noise, sign=-1))
         s1_falls = a["drift_U"] < -2 * a["noise_U"]
         ratio = b["drift_U"] / a["drift_U"] if a["drift_U"] else float("nan")
         add("E5", "S2: Track II contracts by more than an order of magnitude more than S1 (ratio of final drifts at "
-                  "least 10; slopes $-42.621$ against $-0.941$).", "ratio 10.2",
+                  f"least 10; {paper_values()['E5 slopes']}).", paper_values()["E5"],
             f"ratio {f(ratio)}" + ("" if s1_falls else " (S1's drift within noise)"),
             (HOLDS if ratio >= 10 else FAILS) if s1_falls and b["drift_U"] < 0 else WITHIN)
     else:
@@ -338,7 +421,7 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
         u_falls = b["drift_U"] < -2 * b["noise_U"]
         add("E6", "S2: Track I stays near zero (within twice its own noise, dimensionless) while Track II falls "
                   "(beyond twice its noise, nats): the tracks separate.",
-            "$\\Delta\\Gamma_{KF} = -2.426$ (slope $+2.350$); $\\Delta U = -1536.562$",
+            paper_values()["E6"],
             f"$\\Delta\\Gamma_{{KF}}$ = {pm(b['drift_gamma_kf'], b['noise_gamma_kf'])} "
             f"({f(abs(b['drift_gamma_kf']) / b['noise_gamma_kf'] if b['noise_gamma_kf'] else float('inf'), 3)} "
             "noise sd); "
@@ -347,8 +430,12 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
     else:
         add("E6", "S2 claims", "", "", NOT_RUN)
 
+
+def _surface_claims(run: _OneRun) -> None:
+    """E7-E11: distinct-2 and HHI from generation 0 to g_max (Table 11)."""
+    by, last, bands, add = run.by, run.last, run.bands, run.add
     # Table 11: surface proxies
-    paper11 = {"S1": ("0.731 → 0.334", "0.000102 → 0.013385"), "S2": ("0.715 → 0.254", "0.000100 → 0.097262")}
+    paper11 = {s: (paper_values()[f"E{7 + i}"], paper_values()[f"E{9 + i}"]) for i, s in enumerate(("S1", "S2"))}
     for i, s in enumerate(("S1", "S2")):
         if s not in by or not bands:
             add(f"E{7 + i}", f"{s}: distinct-2 falls", paper11[s][0], "", NOT_RUN)
@@ -377,6 +464,12 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
     else:
         add("E11", "S2 against S1 (HHI)", "", "", NOT_RUN)
 
+
+def _lead_claims(run: _OneRun) -> None:
+    """E12-E13: Track II against the surface proxies in S2 (Figure 3, Table 11)."""
+    from ..maths.signals import first_exit
+
+    by, bands, add = run.by, run.bands, run.add
     if "S2" in by and bands:
         rs = by["S2"]
         gens = [x["generation"] for x in rs]
@@ -408,7 +501,7 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
         rho, p = spearman_permutation([x["drift_U"] for x in rs], [x["hhi"] for x in rs])
         add("E13", "S2: surface concentration co-varies strongly with Track II under a rank correlation (Table 11): "
                    "Spearman $\\rho(\\Delta U, \\mathrm{HHI})$ negative, one-sided permutation $p < 0.05$.",
-            "one of $-0.165$, $-0.468$, $-0.685$ (column headers lost in the paper's text)",
+            paper_values()["E13"],
             f"$\\rho$ = {f(rho)}, $p$ = {f(p, 2)} over {len(rs)} generations (both series trend with the "
             "generation, so on so few points the correlation mostly measures that both trend)",
             HOLDS if rho < 0 and p < 0.05 else FAILS if rho >= 0 else WITHIN)
@@ -416,6 +509,10 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
         add("E12", "S2: Track II leads the surface proxies", "", "", NOT_RUN)
         add("E13", "S2: rank correlation with HHI", "", "", NOT_RUN)
 
+
+def _bucket_claim(run: _OneRun) -> None:
+    """E14: the Creative bucket against the others (App. C.6)."""
+    bucket_rows, add = run.bucket_rows, run.add
     # App. C.6
     if bucket_rows and any(r["setting"] == "S1" for r in bucket_rows):
         s1 = [r for r in bucket_rows if r["setting"] == "S1"]
@@ -446,7 +543,10 @@ def run_claims(gen_rows: list[dict], run_path: str | Path | None = None, bucket_
             verdict)
     else:
         add("E14", "S1: the Creative bucket contracts most", "Creative", "", NOT_RUN)
-    return sorted(rows, key=lambda r: int(r["id"][1:]))
+
+
+#: the claim groups of :func:`run_claims`, in the paper's order
+RUN_JUDGES = (_drift_claims_s1, _drift_claims_s2, _surface_claims, _lead_claims, _bucket_claim)
 
 
 def run_label(manifest_or_config: Mapping) -> str:

@@ -43,7 +43,7 @@ def _settings_order(names: Iterable[str]) -> list[str]:
     return sorted(names, key=lambda s: (order.index(s) if s in order else 99, s))
 
 
-def plot_with_band(ax, rows: Iterable[Mapping], y: str, band: str | None = None, k: float = 2.0,
+def plot_with_band(ax, rows: Iterable[Mapping], y: str, band: str | None = None, *, k: float = 2.0,
                    label: str | None = None, setting: str | None = None) -> None:
     """One series against generation with a shaded ``±k * band`` (e.g. ``drift_U`` with ``noise_U``).
 
@@ -61,7 +61,7 @@ def plot_with_band(ax, rows: Iterable[Mapping], y: str, band: str | None = None,
     generation_axis(ax)
 
 
-def plot_settings(ax, rows: Iterable[Mapping], y: str, band: str | None = None, ylabel: str = "",
+def plot_settings(ax, rows: Iterable[Mapping], y: str, band: str | None = None, *, ylabel: str = "",
                   k: float = 2.0, band_label: str | None = None, suffix: str = "", zero: bool = True) -> None:
     """``y`` against generation for every setting in ``rows`` (one line and band each).
 
@@ -72,7 +72,7 @@ def plot_settings(ax, rows: Iterable[Mapping], y: str, band: str | None = None, 
     for r in rows:
         by.setdefault(r["setting"], []).append(r)
     for s in _settings_order(by):
-        plot_with_band(ax, by[s], y, band, k, label=s + suffix, setting=s)
+        plot_with_band(ax, by[s], y, band, k=k, label=s + suffix, setting=s)
     ax.set_ylabel(ylabel or LABELS.get(y, y))
     if zero:
         ax.axhline(0, color="0.6", linewidth=0.6)

@@ -303,37 +303,6 @@ def require_run(run_dir: str | Path) -> Path:
     return run_dir
 
 
-def paper_claims(ours: list[dict], gen_rows: list[dict]) -> list[dict]:
-    """The paper's qualitative claims about Table 1, each checked on this run (True/False).
-
-    Noise scale: twice the index-set noise of Track II's final drift.
-    """
-    t = {r["setting"]: r for r in ours}
-    last = {s: r[-1] for s, r in rows_by_setting(gen_rows).items()}
-    rows = []
-
-    def claim(text, paper, ok):
-        rows.append({"claim": text, "paper": paper, "this run": None if ok is None else bool(ok)})
-
-    if {"S1", "S2"} <= set(t):
-        band = 2 * max(last["S1"]["noise_U"], last["S2"]["noise_U"])
-        claim("S2's final Track II drift is more negative than S1's, beyond noise", True,
-              t["S2"]["drift_U_final"] < t["S1"]["drift_U_final"] - band)
-    for s in sorted(t):
-        claim(f"{s}: Track II falls (final drift below -2 noise)", True,
-              t[s]["drift_U_final"] < -2 * last[s]["noise_U"])
-    if "S2" in t:
-        claim("S2: Track I stays near zero (final drift within 2 of its own noise) while Track II falls", True,
-              abs(t["S2"]["drift_gamma_final"]) <= 2 * last["S2"]["noise_gamma_kf"]
-              and t["S2"]["drift_U_final"] < -2 * last["S2"]["noise_U"])
-        claim("S2: the tracks agree (both final drifts negative)", False, t["S2"]["track_agreement"])
-    if "S1" in t:
-        claim("S1: the tracks agree (both final drifts negative)", True, t["S1"]["track_agreement"])
-        claim("S1: Track I's drift is of the same size as Track II's (within a factor of 2)", True,
-              0.5 <= abs(t["S1"]["drift_gamma_final"]) / max(abs(t["S1"]["drift_U_final"]), 1e-12) <= 2)
-    return rows
-
-
 # -- committed runs (runs/<name>/) ------------------------------------------------------------
 COMMITTED_ROOT = Path(__file__).resolve().parents[2] / "runs"
 NOT_RECOMPUTABLE = ("heldout_nll", "heldout_nll_se", "weight_distance", "weight_step", "train_final_loss",
