@@ -24,6 +24,7 @@ def test_paper_numbers_kept_as_printed():
     assert book.paper_printed("slope_gamma", 2.35) == "2.350"
     assert book.paper_printed("drift_U_final", -1536.562) == "−1536.562"
     assert book.fmt_sig(-1536.562) == "−1537"
+    assert book.fmt_sig(-1.0) == book.fmt_sig(-1) == "−1"  # whole numbers take the same minus sign
     assert book.fmt_sig(None) == book.fmt_sig(math.nan) == "–"
     assert book.fmt_sig(True) == "yes" and book.fmt_sig(7) == "7"
 

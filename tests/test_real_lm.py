@@ -192,8 +192,7 @@ def test_the_index_sets_stay_fixed_when_only_the_seed_changes(tiny_llama, tmp_pa
     for seed, index_seed in ((0, None), (1, 0), (1, None)):
         cfg = run_config("smoke", base_model=str(tiny_llama), settings="S1", seed=seed, index_seed=index_seed, m=40)
         exp = Experiment(cfg, tmp_path / f"run-{seed}-{index_seed}", tmp_path / "cache", **QUIET)
-        exp.use_baseline(emb)
-        sets[(seed, index_seed)] = exp._monitor.observed
+        sets[(seed, index_seed)] = exp.monitor_for(emb).observed
     assert np.array_equal(sets[(0, None)], sets[(1, 0)])
     assert not np.array_equal(sets[(0, None)], sets[(1, None)])
 

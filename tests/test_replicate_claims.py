@@ -86,6 +86,8 @@ def test_compare_and_sentence_name_the_changed_verdicts():
     assert [c["changed"] for c in compared] == ["yes", ""]
     text = rc.changed_sentence(compared, reference="seed-0", n_runs=3)
     assert "1 of the 2 verdicts" in text and claims.SHORT_NAMES["E1"] in text and "holds → within noise" in text
+    unchanged = rc.compare_verdicts(one, across[1:])
+    assert "none of the 1 verdicts" in rc.changed_sentence(unchanged, reference="seed-0", n_runs=3)
 
 
 def test_controls_across_runs_needs_two_runs_with_the_control():

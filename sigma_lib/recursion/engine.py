@@ -20,11 +20,13 @@ from the generation folders, the single source of truth.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -139,8 +141,51 @@ def _cat_blocks(parts: list[tuple[torch.Tensor, torch.Tensor]], pad_id: int) -> 
     return torch.cat(ids), torch.cat(mask)
 
 
+class StageTimer:
+    """Wall-clock seconds per stage of one generation (its metrics' ``timings``):
+    ``with timed("train"): ...`` adds the block's seconds to ``timed.seconds["train"]``."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t
+
+
+@dataclass
+class Baseline:
+    """Generation 0 as every later generation is compared with it: its folder, its embeddings
+    ``(N, d)`` and its tracks on the run's fixed observed index sets (:func:`.measures.baseline_monitor`)."""
+
+    folder: Path
+    emb: np.ndarray
+    monitor: object
+
+
+@dataclass
+class TrainingBlocks:
+    """What one generation trains on: token blocks and masks ``(n, T)``, the ids of the real
+    contexts among them, the count of synthetic blocks, and the pool sampled for them (token
+    blocks, masks and raw continuations; ``None`` when the setting trains on real data only)."""
+
+    ids: torch.Tensor
+    mask: torch.Tensor
+    real_ids: list
+    n_synthetic: int
+    pool: tuple | None
+
+
 class Experiment:
-    """One run: its configuration, frozen inputs, models and generation folders."""
+    """One run: its configuration, frozen inputs, models and generation folders.
+
+    The constructor reads the frozen inputs, refuses a run folder made with other parameters, then
+    builds (or loads from the cache) theta_0 (:meth:`build_theta0`); :meth:`run` does the rest.
+    """
 
     def __init__(self, cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None, *,
                  progress: bool = True, log=print, report_to: str = "none"):
@@ -152,9 +197,19 @@ class Experiment:
             if setting_dir.is_dir():
                 remove_partials(setting_dir)
         torch.set_num_threads(cfg.threads)
+        manifest = self.read_inputs()
+        _check_manifest(self.run_dir, manifest, ("config", "assets", "versions"))  # before any theta_0 work
+        self.build_theta0(manifest)
+        self.encode_inputs()
+        self._encoder = None
+
+    # -- setup ----------------------------------------------------------------------------
+    def read_inputs(self) -> dict:
+        """The frozen contexts, held-out contexts and prompts this run uses; returns the manifest so far."""
+        cfg = self.cfg
         tech = verify_assets(TECH_DIR)
-        train = load_contexts(split="train")
-        self.contexts = spread_subset(train, cfg.n_contexts)
+        self.train_contexts = load_contexts(split="train")
+        self.contexts = spread_subset(self.train_contexts, cfg.n_contexts)
         self.heldout = spread_subset(load_contexts(split="heldout"), cfg.n_heldout)
         self.prompts = spread_subset(load_prompt_bank(), cfg.n_prompts)
         self.N = len(self.prompts) * cfg.responses_per_prompt
@@ -162,27 +217,35 @@ class Experiment:
             raise ValueError(f"m={cfg.m} exceeds the number of responses N={self.N} "
                              f"({len(self.prompts)} prompts x {cfg.responses_per_prompt}); "
                              "lower m or raise responses_per_prompt")
-        manifest = {"config": cfg.as_dict(),
-                    "assets": {k: v for k, v in tech["files"].items() if not k.startswith("licenses/")},
-                    "versions": _versions()}
-        _check_manifest(self.run_dir, manifest, ("config", "assets", "versions"))  # before any theta_0 work
-        # theta_0 (from-scratch models only) may be trained on more contexts than the recursion uses
-        base_contexts = self.contexts if cfg.base_contexts is None else spread_subset(train, cfg.base_contexts)
-        base_path, self.base_info = build_base_model(cfg, [c["text"] for c in base_contexts], self.cache_dir, progress)
-        self.base_path = base_path
+        return {"config": cfg.as_dict(),
+                "assets": {k: v for k, v in tech["files"].items() if not k.startswith("licenses/")},
+                "versions": _versions()}
+
+    def build_theta0(self, manifest: dict) -> None:
+        """theta_0: built (from-scratch models, possibly on more contexts than the recursion uses) or
+        loaded from the cache, checked against the parameters recorded when it was made; the whole
+        manifest is checked against the run folder's."""
+        cfg = self.cfg
+        base_contexts = self.contexts if cfg.base_contexts is None else spread_subset(self.train_contexts,
+                                                                                      cfg.base_contexts)
+        self.base_path, self.base_info = build_base_model(cfg, [c["text"] for c in base_contexts], self.cache_dir,
+                                                          self.progress)
         manifest.update({"base_model": self.base_info, "hardware": hardware(cfg.device),
-                    "inputs": {"contexts": [c["id"] for c in self.contexts][:3] + ["..."],
-                               "n_contexts": len(self.contexts), "n_heldout": len(self.heldout),
-                               "n_prompts": len(self.prompts), "N": self.N}})
+                         "inputs": {"contexts": [c["id"] for c in self.contexts][:3] + ["..."],
+                                    "n_contexts": len(self.contexts), "n_heldout": len(self.heldout),
+                                    "n_prompts": len(self.prompts), "N": self.N}})
         _check_manifest(self.run_dir, manifest)
-        model0, self.tok = load_pretrained(str(base_path), "cpu")
+        model0, self.tok = load_pretrained(str(self.base_path), "cpu")
         self.theta0_hash = params_hash(model0)
         if self.base_info.get("params_hash") not in (None, self.theta0_hash):
-            raise ValueError(f"theta_0 at {base_path} does not hold the parameters recorded when it was made "
+            raise ValueError(f"theta_0 at {self.base_path} does not hold the parameters recorded when it was made "
                              f"({self.theta0_hash} != {self.base_info['params_hash']}); delete it to rebuild it")
         self.theta0_state = {k: v.detach().clone() for k, v in model0.state_dict().items()}
         self.theta0_sq_norm = squared_norm(self.theta0_state)
-        del model0
+
+    def encode_inputs(self) -> None:
+        """Token blocks of the real and held-out contexts, prompt ids, and one row per response."""
+        cfg = self.cfg
         self.pad_id = self.tok.pad_token_id
         self.banned_ids = sorted(set(self.tok.all_special_ids)) if cfg.suppress_special_tokens else None
         self.real = encode_blocks(self.tok, [c["text"] for c in self.contexts], cfg.context_tokens)
@@ -191,8 +254,6 @@ class Experiment:
         self.prompt_ids = [self.tok(p["text"])["input_ids"] for p in self.prompts]
         self.rows = [(p, j) for p in self.prompts for j in range(cfg.responses_per_prompt)]
         self.buckets = [p["bucket"] for p, _ in self.rows]
-        self._encoder = None
-        self._monitor = None  # the baseline's index-set draws, measured once per run
 
     # -- stages ---------------------------------------------------------------------------
     @property
@@ -205,146 +266,168 @@ class Experiment:
         model, _ = load_pretrained(str(path), self.cfg.device)
         return model
 
-    def evaluate(self, model, generation: int, stream: str, timings: dict, desc: str):
-        """Responses to the prompt bank (``k`` per prompt) and their embeddings."""
+    def evaluate(self, model, generation: int, stream: str, *, timed: StageTimer, desc: str):
+        """Responses to the prompt bank (``k`` per prompt) and their embeddings ``(N, d)``."""
         cfg = self.cfg
-        t = time.perf_counter()
-        seeds = [derive_seed(cfg.seed, generation, stream, p["id"], j) for p, j in self.rows]
-        prompts = [self.prompt_ids[i // cfg.responses_per_prompt] for i in range(len(self.rows))]
-        toks = sample(inference_copy(model, cfg.precision), prompts, seeds, cfg.response_tokens, top_p=cfg.top_p,
-                      temperature=cfg.temperature, batch_size=cfg.sample_batch_size, pad_id=self.pad_id,
-                      device=cfg.device, progress=self.progress,
-                      desc=f"{desc} responses", banned_ids=self.banned_ids)
-        texts = [self.tok.decode(truncate_at_eos(x, self.tok.eos_token_id), skip_special_tokens=True) for x in toks]
-        timings["evaluate"] = timings.get("evaluate", 0.0) + time.perf_counter() - t
-        t = time.perf_counter()
-        emb = embed_texts(self.encoder, texts, cfg.embed_batch_size)
-        timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t
+        with timed("evaluate"):
+            seeds = [derive_seed(cfg.seed, generation, stream, p["id"], j) for p, j in self.rows]
+            prompts = [self.prompt_ids[i // cfg.responses_per_prompt] for i in range(len(self.rows))]
+            toks = sample(inference_copy(model, cfg.precision), prompts, seeds, cfg.response_tokens, top_p=cfg.top_p,
+                          temperature=cfg.temperature, batch_size=cfg.sample_batch_size, pad_id=self.pad_id,
+                          device=cfg.device, progress=self.progress,
+                          desc=f"{desc} responses", banned_ids=self.banned_ids)
+            texts = [self.tok.decode(truncate_at_eos(x, self.tok.eos_token_id), skip_special_tokens=True)
+                     for x in toks]
+        with timed("embed"):
+            emb = embed_texts(self.encoder, texts, cfg.embed_batch_size)
         rows = [{"prompt_id": p["id"], "bucket": p["bucket"], "response": j, "text": x}
                 for (p, j), x in zip(self.rows, texts)]
         return rows, emb
 
-    def use_baseline(self, emb0: np.ndarray) -> None:
-        """Measure the baseline's tracks on the run's index sets once; later checkpoints compare to it."""
+    def monitor_for(self, emb0: np.ndarray):
+        """The baseline's tracks on the run's index sets, measured once; later checkpoints compare to it."""
         cfg = self.cfg
         with threadpool_limits(limits=1, user_api="blas"):  # as in `measure`: the same bits whatever the BLAS threads
-            self._monitor = baseline_monitor(emb0, cfg.m, cfg.index_seed_value, cfg.eps, cfg.n_draws)
+            return baseline_monitor(emb0, cfg.m, cfg.index_seed_value, cfg.eps, cfg.n_draws)
 
-    def measure(self, rows, emb, emb0, model) -> dict:
+    def measure(self, rows, emb, model, *, baseline: Baseline) -> dict:
+        """Every signal of one checkpoint: both tracks against ``baseline``, spectral, per-bucket and
+        surface signals, and the held-out NLL of ``model``."""
         cfg = self.cfg
         texts = [r["text"] for r in rows]
         # One BLAS thread: torch's OpenMP threads keep spinning after each op, and BLAS threads
         # competing with them on 2 cores made this stage 10x slower.
         with threadpool_limits(limits=1, user_api="blas"):
-            out = track_metrics(emb, self._monitor)
+            out = track_metrics(emb, baseline.monitor)
             out.update(spectral_metrics(emb))
-            out["buckets"] = bucket_metrics(emb, emb0, self.buckets, cfg.eps)
+            out["buckets"] = bucket_metrics(emb, baseline.emb, self.buckets, cfg.eps)
         out.update(surface_metrics(texts))
         out["heldout_nll"], out["heldout_nll_se"] = nll_with_error(model, *self.heldout_blocks, device=cfg.device,
                                                                    precision=cfg.precision)
         return out
 
-    def baseline(self) -> Path:
-        """Generation 0: theta_0 evaluated (twice with ``reseed_baseline``: the evaluation's own noise)."""
+    def baseline(self) -> Baseline:
+        """Generation 0, computed unless done earlier, verified, with its index-set tracks."""
         folder = generation_dir(self.run_dir, "base", 0)
-        if is_done(folder):
-            read_done(folder)
-            return folder
-        timings: dict = {}
+        if not is_done(folder):
+            self.compute_baseline(folder)
+        read_done(folder)
+        emb0 = load_embeddings(folder)
+        return Baseline(folder, emb0, self.monitor_for(emb0))
+
+    def compute_baseline(self, folder: Path) -> None:
+        """theta_0 evaluated (twice with ``reseed_baseline``: the evaluation's own noise), committed."""
+        timed = StageTimer()
         model = self.load_model(self.base_path)
-        rows, emb = self.evaluate(model, 0, "eval", timings, "g0")
-        self.use_baseline(emb)
-        t = time.perf_counter()
-        metrics = self.measure(rows, emb, emb, model)
-        timings["measure"] = time.perf_counter() - t
+        rows, emb = self.evaluate(model, 0, "eval", timed=timed, desc="g0")
+        base = Baseline(folder, emb, self.monitor_for(emb))
+        with timed("measure"):
+            metrics = self.measure(rows, emb, model, baseline=base)
         w = GenerationWriter(folder)
         if self.cfg.reseed_baseline:
-            rows2, emb2 = self.evaluate(model, 0, "eval-reseed", timings, "g0 reseeded")
-            t = time.perf_counter()
-            metrics["reseed"] = self.measure(rows2, emb2, emb, model)
-            timings["measure"] += time.perf_counter() - t
+            rows2, emb2 = self.evaluate(model, 0, "eval-reseed", timed=timed, desc="g0 reseeded")
+            with timed("measure"):
+                metrics["reseed"] = self.measure(rows2, emb2, model, baseline=base)
             w.jsonl("responses_reseed.jsonl", rows2)
             w.array("embeddings_reseed.npy", emb2)
-        metrics.update(start_params=self.theta0_hash, end_params=self.theta0_hash, timings=timings,
+        metrics.update(start_params=self.theta0_hash, end_params=self.theta0_hash, timings=timed.seconds,
                        weight_distance=0.0, weight_step=0.0)
         w.jsonl("responses.jsonl", rows)
         w.array("embeddings.npy", emb)
         w.commit(metrics)
-        return folder
 
-    def pool(self, model, setting: str, g: int, timings: dict) -> tuple[torch.Tensor, torch.Tensor, list]:
-        """The synthetic pool: ``model`` continues every real context (token blocks and masks)."""
+    def pool(self, model, setting: str, g: int, *, timed: StageTimer) -> tuple[torch.Tensor, torch.Tensor, list]:
+        """The synthetic pool: ``model`` continues every real context (token blocks, masks, continuations)."""
         cfg = self.cfg
-        t = time.perf_counter()
-        seeds = [derive_seed(cfg.seed, g, "pool", c["id"]) for c in self.contexts]
-        cont = sample(inference_copy(model, cfg.precision), self.context_prompts, seeds, cfg.continuation_tokens,
-                      top_p=cfg.top_p, temperature=cfg.temperature, batch_size=cfg.sample_batch_size,
-                      pad_id=self.pad_id, device=cfg.device, progress=self.progress, desc=f"{setting} g{g} pool",
-                      banned_ids=self.banned_ids)
-        syn_ids = torch.tensor(cont, dtype=torch.long)
-        syn_mask = torch.ones_like(syn_ids)
-        for r, x in enumerate(cont):  # nothing after an end-of-text token is trained on
-            syn_mask[r, len(truncate_at_eos(x, self.tok.eos_token_id)):] = 0
-        timings["pool"] = time.perf_counter() - t
+        with timed("pool"):
+            seeds = [derive_seed(cfg.seed, g, "pool", c["id"]) for c in self.contexts]
+            cont = sample(inference_copy(model, cfg.precision), self.context_prompts, seeds, cfg.continuation_tokens,
+                          top_p=cfg.top_p, temperature=cfg.temperature, batch_size=cfg.sample_batch_size,
+                          pad_id=self.pad_id, device=cfg.device, progress=self.progress, desc=f"{setting} g{g} pool",
+                          banned_ids=self.banned_ids)
+            syn_ids = torch.tensor(cont, dtype=torch.long)
+            syn_mask = torch.ones_like(syn_ids)
+            for r, x in enumerate(cont):  # nothing after an end-of-text token is trained on
+                syn_mask[r, len(truncate_at_eos(x, self.tok.eos_token_id)):] = 0
         return syn_ids, syn_mask, cont
 
-    def generation(self, setting: str, g: int, prev_folder: Path, emb0: np.ndarray) -> Path:
-        """Compute and commit generation ``g`` of ``setting`` (its folder)."""
-        cfg = self.cfg
-        folder = generation_dir(self.run_dir, setting, g)
-        spec = setting_spec(setting)
-        timings: dict = {}
+    # -- one generation -------------------------------------------------------------------
+    def generation(self, setting: str, g: int, prev_folder: Path, baseline: Baseline) -> Path:
+        """Compute and commit generation ``g`` of ``setting`` in five steps; returns its folder."""
+        timed = StageTimer()
         prev_path = self.base_path if g == 1 else prev_folder / "model"
-        n = len(self.contexts)
-        cont = None
-        if spec["data"] == "new-real":
+        # 1. training blocks: real contexts, a pool sampled from the previous model, or both
+        blocks = self.training_blocks(setting, g, prev_path, timed=timed)
+        # 2. train: from theta_0 (S1) or from the previous generation (S2 and the controls)
+        model, trained = self.train(setting, g, blocks, prev_path, timed=timed)
+        # 3. evaluate: k responses to every prompt, and their embeddings
+        rows, emb = self.evaluate(model, g, "eval", timed=timed, desc=f"{setting} g{g}")
+        # 4. measure: both tracks against generation 0, the other signals, the held-out NLL
+        with timed("measure"):
+            metrics = self.measure(rows, emb, model, baseline=baseline)
+        metrics.update(start_params=trained["start_params"], end_params=trained["end_params"], timings=timed.seconds,
+                       train_tokens=trained["train_tokens"], train_final_loss=trained["train_final_loss"],
+                       n_real_blocks=len(blocks.real_ids), n_synthetic_blocks=blocks.n_synthetic,
+                       real_context_ids=blocks.real_ids, weight_distance=trained["weight_distance"],
+                       weight_step=trained["weight_step"])
+        # 5. save: pool, responses, embeddings, weights and metrics, committed atomically
+        folder = generation_dir(self.run_dir, setting, g)
+        self.save(folder, setting, blocks=blocks, rows=rows, emb=emb, model=model, metrics=metrics)
+        return folder
+
+    def training_blocks(self, setting: str, g: int, prev_path: Path, *, timed: StageTimer) -> TrainingBlocks:
+        """Step 1: the blocks generation ``g`` of ``setting`` trains on (module docstring, steps 1-2)."""
+        cfg, data, n = self.cfg, setting_spec(setting)["data"], len(self.contexts)
+        pool = None
+        if data == "new-real":
             records = self.new_real_contexts(g)
-            parts, syn_idx = [encode_blocks(self.tok, [c["text"] for c in records], cfg.context_tokens)], []
-            real_ids = [c["id"] for c in records]
-        elif spec["data"] == "replace":
+            ids, mask = encode_blocks(self.tok, [c["text"] for c in records], cfg.context_tokens)
+            return TrainingBlocks(*_cat_blocks([(ids, mask)], self.pad_id), [c["id"] for c in records], 0, None)
+        if data == "replace":
             real_idx, syn_idx = mixture_indices(n, n, n, cfg.setting_alpha(setting), cfg.seed, g)
             parts = [(self.real[0][real_idx], self.real[1][real_idx])] if real_idx else []
             if syn_idx:  # alpha = 1 needs no synthetic pool
-                syn_ids, syn_mask, cont = self.pool(self.load_model(prev_path), setting, g, timings)
-                parts.append((syn_ids[syn_idx], syn_mask[syn_idx]))
+                pool = self.pool(self.load_model(prev_path), setting, g, timed=timed)
+                parts.append((pool[0][syn_idx], pool[1][syn_idx]))
         else:
-            syn_ids, syn_mask, cont = self.pool(self.load_model(prev_path), setting, g, timings)
-            parts, real_idx, syn_idx = self.accumulated(setting, g, syn_ids, syn_mask, spec["data"])
-        if spec["data"] != "new-real":
-            real_ids = [self.contexts[i]["id"] for i in real_idx]
+            pool = self.pool(self.load_model(prev_path), setting, g, timed=timed)
+            parts, real_idx, syn_idx = self.accumulated(setting, g, pool[0], pool[1], data)
         ids, mask = _cat_blocks(parts, self.pad_id)
-        start = self.load_model(self.base_path if spec["start"] == "theta0" else prev_path)
-        start_hash = params_hash(start)
-        start_state = {k: v.detach().to("cpu").clone() for k, v in start.state_dict().items()}
-        stats = train_causal_lm(start, ids, mask, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
-                                weight_decay=cfg.weight_decay, seed_parts=(cfg.seed, setting, g, "train"),
-                                device=cfg.device, progress=self.progress, desc=f"{setting} g{g} train",
-                                precision=cfg.precision, fused_adamw=cfg.fused_adamw)
-        timings["train"] = stats.seconds
-        weight_distance = relative_distance(start, self.theta0_state, self.theta0_sq_norm)
-        weight_step = relative_distance(start, start_state, self.theta0_sq_norm)
-        del start_state
-        rows, emb = self.evaluate(start, g, "eval", timings, f"{setting} g{g}")
-        t = time.perf_counter()
-        metrics = self.measure(rows, emb, emb0, start)
-        timings["measure"] = time.perf_counter() - t
-        metrics.update(start_params=start_hash, end_params=params_hash(start), timings=timings,
-                       train_tokens=stats.tokens, train_final_loss=stats.final_loss,
-                       n_real_blocks=len(real_ids), n_synthetic_blocks=len(syn_idx), real_context_ids=real_ids,
-                       weight_distance=weight_distance, weight_step=weight_step)
+        return TrainingBlocks(ids, mask, [self.contexts[i]["id"] for i in real_idx], len(syn_idx), pool)
+
+    def train(self, setting: str, g: int, blocks: TrainingBlocks, prev_path: Path, *,
+              timed: StageTimer) -> tuple[object, dict]:
+        """Step 2: the model of generation ``g``, trained on ``blocks``, and what its training recorded
+        (parameter hashes before and after, tokens, final loss, distances from theta_0 and from its start)."""
+        cfg = self.cfg
+        model = self.load_model(self.base_path if setting_spec(setting)["start"] == "theta0" else prev_path)
+        start_hash = params_hash(model)
+        start_state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+        with timed("train"):
+            stats = train_causal_lm(model, blocks.ids, blocks.mask, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                                    lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                    seed_parts=(cfg.seed, setting, g, "train"),
+                                    device=cfg.device, progress=self.progress, desc=f"{setting} g{g} train",
+                                    precision=cfg.precision, fused_adamw=cfg.fused_adamw)
+        return model, {"start_params": start_hash, "end_params": params_hash(model), "train_tokens": stats.tokens,
+                       "train_final_loss": stats.final_loss,
+                       "weight_distance": relative_distance(model, self.theta0_state, self.theta0_sq_norm),
+                       "weight_step": relative_distance(model, start_state, self.theta0_sq_norm)}
+
+    def save(self, folder: Path, setting: str, *, blocks: TrainingBlocks, rows, emb, model, metrics: dict) -> None:
+        """Step 5: write the generation's files and commit it (:class:`.checkpoint.GenerationWriter`)."""
         w = GenerationWriter(folder)
-        if cont is not None:
+        if blocks.pool is not None:
             w.jsonl("pool.jsonl", [{"context_id": c["id"], "text": self.tok.decode(
                 truncate_at_eos(x, self.tok.eos_token_id), skip_special_tokens=True)}
-                for c, x in zip(self.contexts, cont)])
-        if spec["data"].startswith("accumulate"):  # later generations of this setting train on this pool again
-            w.array("pool_tokens.npy", syn_ids.numpy())
-            w.array("pool_mask.npy", syn_mask.numpy().astype(np.int8))
+                for c, x in zip(self.contexts, blocks.pool[2])])
+            if setting_spec(setting)["data"].startswith("accumulate"):  # later generations train on it again
+                w.array("pool_tokens.npy", blocks.pool[0].numpy())
+                w.array("pool_mask.npy", blocks.pool[1].numpy().astype(np.int8))
         w.jsonl("responses.jsonl", rows)
         w.array("embeddings.npy", emb)
-        w.model(start, self.tok)
+        w.model(model, self.tok)
         w.commit(metrics)
-        return folder
 
     def accumulated(self, setting: str, g: int, syn_ids: torch.Tensor, syn_mask: torch.Tensor, data: str):
         """Training blocks of the accumulate settings: every real context and the synthetic pools of
@@ -417,37 +500,46 @@ class Experiment:
 
     # -- the loop -------------------------------------------------------------------------
     def run(self, stop_after: tuple[str, int] | None = None) -> dict[str, list[dict]]:
-        cfg = self.cfg
-        base = self.baseline()
-        emb0 = load_embeddings(base)
-        self.use_baseline(emb0)
-        pair = [s for s in ("S1", "S2") if s in cfg.settings]
-        for setting in cfg.settings:
-            prev = base
-            tracker = GenerationTracker(self.report_to, self.run_dir / "tensorboard" / setting)
-            tracker.log(read_done(base, verify=False)["metrics"], generation=0)
-            for g in range(1, cfg.generations + 1):
-                folder = generation_dir(self.run_dir, setting, g)
-                if g == 1 and len(pair) == 2 and setting in pair:
-                    self.share_first_generation(pair[1 - pair.index(setting)], setting)
-                if is_done(folder):
-                    read_done(folder)
-                    self.check_real_ids(folder, setting, g)
-                    self.log(f"{setting} g{g}: done earlier, verified")
-                else:
-                    self.generation(setting, g, prev, emb0)
-                    self.write_tables()  # a run read (or exported) while it goes sees every finished generation
-                if g == 1 and len(pair) == 2 and setting in pair:
-                    self.share_first_generation(setting, pair[1 - pair.index(setting)])
-                tracker.log(read_done(folder, verify=False)["metrics"], generation=g)
-                if cfg.keep_checkpoints == "last" and g > 1:
-                    remove_model(prev)
-                prev = folder
-                if stop_after == (setting, g):
-                    self.write_tables()
-                    raise RunInterrupted(f"stopped after {setting} g{g} (stop_after)")
-            tracker.close()
+        """Every generation of every setting, each resumed when done earlier; returns the tables."""
+        baseline = self.baseline()
+        for setting in self.cfg.settings:
+            self.run_setting(setting, baseline, stop_after=stop_after)
         return self.write_tables()
+
+    def run_setting(self, setting: str, baseline: Baseline, *, stop_after: tuple[str, int] | None = None) -> None:
+        """Generations 1..G of ``setting``: resumed or computed, logged, older weights pruned."""
+        tracker = GenerationTracker(self.report_to, self.run_dir / "tensorboard" / setting)
+        tracker.log(read_done(baseline.folder, verify=False)["metrics"], generation=0)
+        prev = baseline.folder
+        for g in range(1, self.cfg.generations + 1):
+            folder = self.resume_or_compute(setting, g, prev, baseline)
+            tracker.log(read_done(folder, verify=False)["metrics"], generation=g)
+            if self.cfg.keep_checkpoints == "last" and g > 1:
+                remove_model(prev)
+            prev = folder
+            if stop_after == (setting, g):
+                self.write_tables()
+                raise RunInterrupted(f"stopped after {setting} g{g} (stop_after)")
+        tracker.close()
+
+    def resume_or_compute(self, setting: str, g: int, prev: Path, baseline: Baseline) -> Path:
+        """Generation ``g`` of ``setting``: verified when done earlier (and trained on the real contexts
+        this run would use), else computed and the tables rewritten; S1 and S2 share generation 1."""
+        folder = generation_dir(self.run_dir, setting, g)
+        pair = [s for s in ("S1", "S2") if s in self.cfg.settings]
+        partner = pair[1 - pair.index(setting)] if g == 1 and len(pair) == 2 and setting in pair else None
+        if partner:
+            self.share_first_generation(partner, setting)
+        if is_done(folder):
+            read_done(folder)
+            self.check_real_ids(folder, setting, g)
+            self.log(f"{setting} g{g}: done earlier, verified")
+        else:
+            self.generation(setting, g, prev, baseline)
+            self.write_tables()  # a run read (or exported) while it goes sees every finished generation
+        if partner:
+            self.share_first_generation(setting, partner)
+        return folder
 
     def write_tables(self) -> dict[str, list[dict]]:
         """Rebuild every table from the finished generation folders (atomic CSV writes)."""

@@ -47,7 +47,7 @@ def _missing(x) -> bool:
 
 
 def fmt_sig(x, digits: int = 4) -> str:
-    """``x`` with ``digits`` significant digits, positional notation, minus sign as in print.
+    """``x`` with ``digits`` significant digits, positional notation, the minus sign U+2212.
 
     ``None``/NaN give an en dash, booleans ``yes``/``no``, integers print whole, strings as they are.
     """
@@ -58,14 +58,14 @@ def fmt_sig(x, digits: int = 4) -> str:
     if isinstance(x, bool) or type(x).__name__ == "bool_":
         return "yes" if x else "no"
     if isinstance(x, Integral):
-        return str(int(x))
+        return str(int(x)).replace("-", "−")
     x = float(x)
     if math.isinf(x):
         return "∞" if x > 0 else "−∞"
     if x == 0:
         return "0"
     if x == int(x) and abs(x) < 10 ** digits:
-        return str(int(x))
+        return str(int(x)).replace("-", "−")
     import numpy as np
 
     text = np.format_float_positional(x, precision=digits, unique=False, fractional=False, trim="-")

@@ -210,8 +210,9 @@ def changed_sentence(compared: Sequence[Mapping], *, reference: str, n_runs: int
     between ``n_runs`` runs, and which, each as ``name (one-run verdict → run-to-run verdict)``."""
     changed = [c for c in compared if c["changed"]]
     judged = [c for c in compared if c["one-run verdict"]]
-    head = (f"Against the spread between {n_runs} runs, {len(changed)} of the {len(judged)} verdicts that "
-            f"{reference} gives against its own bands change")
+    count = f"{len(changed)} of the {len(judged)}" if changed else f"none of the {len(judged)}"
+    head = (f"Against the spread between {n_runs} runs, {count} verdicts that {reference} gives against its "
+            "own bands change")
     if not changed:
         return head + "."
     return head + ": " + "; ".join(f"{claims.SHORT_NAMES[c['id']]} ({c['one-run verdict']} → "
@@ -272,3 +273,17 @@ def controls_sentence(across: Sequence[Mapping], *, reference: str) -> str:
                      f"({reference} alone: {alone})" + (f"; the verdict changes for {', '.join(changed)}." if changed
                                                         else "; no verdict changes."))
     return " ".join(parts) if parts else "No replicate run has a control."
+
+
+def controls_view(across: Sequence[Mapping]) -> list[dict]:
+    """:func:`controls_across_runs` for reading: one row per signal, one column per control that at
+    least two runs have, each cell the run-to-run verdict with the mean difference and, where it
+    differs, what one run alone says. Controls in one run only are left to the CSV and the sentence."""
+    out: dict = {}
+    for r in across:
+        if r["runs"] < 2:
+            continue
+        row = out.setdefault(r["signal"], {"signal": r["signal"]})
+        cell = f"**{r['over runs']}** ({claims.f(r['difference'])} [{claims.f(r['low'])}, {claims.f(r['high'])}])"
+        row[r["control"]] = cell + (f"; one run alone: {r['one run']}" if r["changed"] else "")
+    return list(out.values())

@@ -184,6 +184,13 @@ class ReplicateRuns:
         """``{name: folder}`` of the independent replicates (:attr:`all_varied`)."""
         return {name: self.paths[name] for name in self.all_varied}
 
+    def describe(self) -> str:
+        """Which runs the intervals rest on, in words (for a caption)."""
+        committed = [n for n in self.all_varied if n != "seed-0"]
+        parts = (["seed-0 (this book's run)"] if "seed-0" in self.all_varied else []) + (
+            [f"{', '.join(committed)} (committed under `runs/default-seeds/`)"] if committed else [])
+        return f"Runs: {' and '.join(parts) or 'none'}."
+
     @property
     def enough(self) -> bool:
         """Two independent runs at least: the least that gives a between-run sd."""
@@ -279,3 +286,22 @@ def summary_wide(summary: Sequence[Mapping]) -> list[dict]:
         row[r["signal"]] = r["mean_change"]
         row[f"{r['signal']}_sd"] = (r["high"] - r["low"]) / 4 if not math.isnan(r["high"]) else 0.0
     return list(wide.values())
+
+
+def find_real_replicates(root=None) -> dict[str, list]:
+    """The committed folders of the replicated real-LM study (``runs/real-rep/seed-<n>/<setting>/``,
+    issue 20), each verified: ``{"seed-0": [folder of S2, folder of new-real, ...], ...}`` in the
+    order :data:`sigma_lib.recursion.config.SETTINGS` lists the settings. Empty when none is committed."""
+    from pathlib import Path
+
+    from ..recursion.config import SETTINGS
+    from . import run_report as rr
+
+    root = Path(root) if root is not None else rr.COMMITTED_ROOT / "real-rep"
+    out: dict[str, list] = {}
+    for seed_dir in sorted(root.glob("seed-*")) if root.is_dir() else []:
+        folders = [seed_dir / s for s in SETTINGS if (seed_dir / s / "checksums.json").is_file()]
+        verified = [rr.committed_run(f) for f in folders]
+        if verified:
+            out[seed_dir.name] = verified
+    return out
