@@ -57,13 +57,14 @@ def verdict_sentence(rows) -> str:
     return f"of the {len(rows)} claims, " + "; ".join(parts)
 
 
-def f(x, digits: int = 3) -> str:
+def num(x, digits: int = 3) -> str:
+    """``x`` with ``digits`` significant digits (:func:`sigma_lib.report.book.fmt_sig`)."""
     from .book import fmt_sig
 
     return fmt_sig(x, digits)
 
 
-def pm(x, noise, digits: int = 3) -> str:
+def num_pm(x, noise, digits: int = 3) -> str:
     """``x ± 2 noise`` (the two-standard-deviation band)."""
     from .book import fmt_value_noise
 
@@ -182,8 +183,8 @@ def _theory_overestimation(table) -> dict:
     return _claim("T2", "Theorem 1's overestimation ratio tends to its limit {eq}`eq-3-8`; criterion: "
                         "within 2 standard errors or 5 % at the largest anisotropy.",
                   "$\\log R \\to \\sum_i \\log(r + (1-r)\\mu_1/\\mu_i)$", "{numref}`fig-theorem1-ratio`",
-                  f"$\\log R$ = {pm(r['measured_log_R'], se, 4)} against the limit {f(r['predicted_log_R'], 4)} "
-                  f"($\\kappa$ = {f(r['kappa'])})", HOLDS if ok else FAILS)
+                  f"$\\log R$ = {num_pm(r['measured_log_R'], se, 4)} against the limit {num(r['predicted_log_R'], 4)} "
+                  f"($\\kappa$ = {num(r['kappa'])})", HOLDS if ok else FAILS)
 
 
 def _theory_scaling(table) -> dict:
@@ -196,8 +197,8 @@ def _theory_scaling(table) -> dict:
                         "{eq}`eq-3-5`, {eq}`eq-3-6`; criterion: the simulated mean matches the exact Gaussian "
                         "law within 2 standard errors.", "a constant for a healthy model",
                   "{numref}`fig-theorem2`",
-                  f"at $N$ = {r['N']}: {pm(r['mean'] - r['logdet_sigma'], se)} nats from $\\log\\det\\Sigma$ "
-                  f"(exact law: {f(r['exact_expectation'] - r['logdet_sigma'])})", HOLDS if ok else FAILS)
+                  f"at $N$ = {r['N']}: {num_pm(r['mean'] - r['logdet_sigma'], se)} nats from $\\log\\det\\Sigma$ "
+                  f"(exact law: {num(r['exact_expectation'] - r['logdet_sigma'])})", HOLDS if ok else FAILS)
 
 
 def _theory_coverage(table) -> dict:
@@ -210,8 +211,8 @@ def _theory_coverage(table) -> dict:
                         "covers $\\log\\det G$ 95 % of the time {eq}`eq-3-10`; "
                         "judged at the largest $d$ simulated.",
                   "95 %", "{numref}`fig-theorem3-coverage`",
-                  f"{f(100 * r['coverage_paper'], 3)} % at $d$ = {r['d']}, $m$ = {r['m']}, $N$ = {r['N']} "
-                  f"(binomial 2 sd: {f(200 * sd, 2)} %); bias-corrected: {f(100 * r['coverage_corrected'], 3)} %",
+                  f"{num(100 * r['coverage_paper'], 3)} % at $d$ = {r['d']}, $m$ = {r['m']}, $N$ = {r['N']} "
+                  f"(binomial 2 sd: {num(200 * sd, 2)} %); bias-corrected: {num(100 * r['coverage_corrected'], 3)} %",
                   verdict)
 
 
@@ -225,8 +226,8 @@ def _theory_sample_size_rule(table) -> dict:
                         "achieves a 95 % half-width $\\varepsilon$; criterion: the achieved 95th percentile "
                         "of the error within 1.5 times the target (no finer noise estimate).",
                   "half-width $\\varepsilon$", "{numref}`fig-sample-size`",
-                  f"the paper's plug-in misses by up to {f(k, 3)}× (target {f(worst['target_half_width'])}, "
-                  f"$m$ = {worst['m_chosen']}); bias-corrected: up to {f(kc, 3)}×",
+                  f"the paper's plug-in misses by up to {num(k, 3)}× (target {num(worst['target_half_width'])}, "
+                  f"$m$ = {worst['m_chosen']}); bias-corrected: up to {num(kc, 3)}×",
                   HOLDS if k <= 1.5 else FAILS)
 
 
@@ -249,7 +250,7 @@ def _theory_track2_convergence(table) -> dict:
     return _claim("T7", "Track II's $U$ {eq}`eq-3-20` tends to $\\log\\det\\Sigma$ as $m$ grows; criterion: "
                         "the gap shrinks tenfold over the simulated range, or is within 2 standard errors.",
                   "$U \\to \\log\\det\\Sigma$", "{numref}`fig-track2`",
-                  f"gap {f(g0)} nats at $m$ = {conv[0]['m']}, {pm(g1, se)} at $m$ = {conv[-1]['m']}",
+                  f"gap {num(g0)} nats at $m$ = {conv[0]['m']}, {num_pm(g1, se)} at $m$ = {conv[-1]['m']}",
                   HOLDS if ok else FAILS)
 
 
@@ -265,8 +266,8 @@ def _theory_drift_constant(table) -> dict:
         cancels = all(abs(x["drift_bias"]) <= 2 * x["drift_bias_se"] + 0.005 * abs(x["bias_U"]) for x in mine)
         kept = max(abs(x["drift_bias"]) / abs(x["bias_U"]) for x in mine)
         verdicts.append(cancels)
-        parts.append(f"{label}: bias of $U$ {f(worst['bias_U'])} nats, of $\\Delta U$ "
-                     f"{pm(worst['drift_bias'], worst['drift_bias_se'])} (at most {f(100 * kept, 2)} % remains)")
+        parts.append(f"{label}: bias of $U$ {num(worst['bias_U'])} nats, of $\\Delta U$ "
+                     f"{num_pm(worst['drift_bias'], worst['drift_bias_se'])} (at most {num(100 * kept, 2)} % remains)")
     return _claim("T8", "The unknown constant of Track II cancels in the drift $\\Delta U$ {eq}`eq-3-21`; "
                         "criterion: the drift's bias within 2 standard errors (plus 0.5 % of $U$'s bias, the "
                         "ridge's share).", "cancels", "{ref}`sec-drift-bias`", "; ".join(parts),
@@ -376,17 +377,17 @@ def _drift_claims_s1(run: _OneRun) -> None:
         add("E1", "S1 (restart from $\\theta_0$, {eq}`eq-4-1`): Track II falls, its final drift $\\Delta U$ "
                   "{eq}`eq-3-21` below zero by more than twice its noise.",
             paper_values()["E1"],
-            f"$\\Delta U$ = {pm(r['drift_U'], r['noise_U'])} nats at $g$ = {r['generation']}",
+            f"$\\Delta U$ = {num_pm(r['drift_U'], r['noise_U'])} nats at $g$ = {r['generation']}",
             _band(r["drift_U"], 2 * r["noise_U"], sign=-1))
         add("E2", "S1: Track I falls too, so the tracks agree (both final drifts below −2 of their own noise).",
             paper_values()["E2"],
-            f"$\\Delta\\Gamma_{{KF}}$ = {pm(r['drift_gamma_kf'], r['noise_gamma_kf'])}",
+            f"$\\Delta\\Gamma_{{KF}}$ = {num_pm(r['drift_gamma_kf'], r['noise_gamma_kf'])}",
             both(_band(r["drift_U"], 2 * r["noise_U"], sign=-1),
                  _band(r["drift_gamma_kf"], 2 * r["noise_gamma_kf"], sign=-1)))
         ratio = r["drift_gamma_kf"] / r["drift_U"] if r["drift_U"] else float("nan")
         add("E3", "S1: Track I's drift is about as large as Track II's (the paper's ratio "
                   "$\\Delta\\Gamma_{KF}/\\Delta U$).", paper_values()["E3"],
-            f"ratio {f(ratio)}: a dimensionless drift over one in nats (Track I's scale, {{ref}}`sec-table1`), "
+            f"ratio {num(ratio)}: a dimensionless drift over one in nats (Track I's scale, {{ref}}`sec-table1`), "
             "so 'as large' has no common scale to be judged on",
             UNTESTABLE)
     else:
@@ -403,13 +404,13 @@ def _drift_claims_s2(run: _OneRun) -> None:
         diff = b["drift_U"] - a["drift_U"]
         add("E4", "S2 (weights carried forward, {eq}`eq-4-2`): Track II falls further than S1's, beyond the noise "
                   "of the difference.", paper_values()["E4"],
-            f"$\\Delta U_{{S2}} - \\Delta U_{{S1}}$ = {pm(diff, noise)} nats",
+            f"$\\Delta U_{{S2}} - \\Delta U_{{S1}}$ = {num_pm(diff, noise)} nats",
             _band(diff, 2 * noise, sign=-1))
         s1_falls = a["drift_U"] < -2 * a["noise_U"]
         ratio = b["drift_U"] / a["drift_U"] if a["drift_U"] else float("nan")
         add("E5", "S2: Track II contracts by more than an order of magnitude more than S1 (ratio of final drifts at "
                   f"least 10; {paper_values()['E5 slopes']}).", paper_values()["E5"],
-            f"ratio {f(ratio)}" + ("" if s1_falls else " (S1's drift within noise)"),
+            f"ratio {num(ratio)}" + ("" if s1_falls else " (S1's drift within noise)"),
             (HOLDS if ratio >= 10 else FAILS) if s1_falls and b["drift_U"] < 0 else WITHIN)
     else:
         add("E4", "S2 against S1", "", "", NOT_RUN)
@@ -422,10 +423,10 @@ def _drift_claims_s2(run: _OneRun) -> None:
         add("E6", "S2: Track I stays near zero (within twice its own noise, dimensionless) while Track II falls "
                   "(beyond twice its noise, nats): the tracks separate.",
             paper_values()["E6"],
-            f"$\\Delta\\Gamma_{{KF}}$ = {pm(b['drift_gamma_kf'], b['noise_gamma_kf'])} "
-            f"({f(abs(b['drift_gamma_kf']) / b['noise_gamma_kf'] if b['noise_gamma_kf'] else float('inf'), 3)} "
+            f"$\\Delta\\Gamma_{{KF}}$ = {num_pm(b['drift_gamma_kf'], b['noise_gamma_kf'])} "
+            f"({num(abs(b['drift_gamma_kf']) / b['noise_gamma_kf'] if b['noise_gamma_kf'] else float('inf'), 3)} "
             "noise sd); "
-            f"$\\Delta U$ = {pm(b['drift_U'], b['noise_U'])}",
+            f"$\\Delta U$ = {num_pm(b['drift_U'], b['noise_U'])}",
             HOLDS if near and u_falls else FAILS if not near else WITHIN)
     else:
         add("E6", "S2 claims", "", "", NOT_RUN)
@@ -445,13 +446,13 @@ def _surface_claims(run: _OneRun) -> None:
         band = 2 * bands["distinct_2"]
         ch = r1["distinct_2"] - r0["distinct_2"]
         add(f"E{7 + i}", f"{s}: distinct-2 falls from $g = 0$ to $g_\\max$ (beyond twice its bootstrap noise).",
-            paper11[s][0], f"{f(r0['distinct_2'], 4)} → {f(r1['distinct_2'], 4)} (band ±{f(band, 2)})",
+            paper11[s][0], f"{num(r0['distinct_2'], 4)} → {num(r1['distinct_2'], 4)} (band ±{num(band, 2)})",
             _band(ch, band, sign=-1))
         band = 2 * bands["hhi"]
         ch = r1["hhi"] - r0["hhi"]
         add(f"E{9 + i}", f"{s}: the hashed 4-gram HHI rises from $g = 0$ to $g_\\max$ (beyond twice its bootstrap "
                          "noise).", paper11[s][1],
-            f"{f(r0['hhi'], 3)} → {f(r1['hhi'], 3)} (band ±{f(band, 2)})",
+            f"{num(r0['hhi'], 3)} → {num(r1['hhi'], 3)} (band ±{num(band, 2)})",
             _band(ch, band, sign=+1))
 
     if {"S1", "S2"} <= set(by) and bands:
@@ -459,7 +460,7 @@ def _surface_claims(run: _OneRun) -> None:
         band = 2 * np.sqrt(2) * bands["hhi"]
         add("E11", "S2 ends more concentrated at the surface than S1 (HHI at $g_\\max$, beyond noise).",
             "0.097262 against 0.013385",
-            f"{f(last['S2']['hhi'], 3)} against {f(last['S1']['hhi'], 3)} (band of the difference ±{f(band, 2)})",
+            f"{num(last['S2']['hhi'], 3)} against {num(last['S1']['hhi'], 3)} (band of the difference ±{num(band, 2)})",
             _band(diff, band, sign=+1))
     else:
         add("E11", "S2 against S1 (HHI)", "", "", NOT_RUN)
@@ -502,7 +503,7 @@ def _lead_claims(run: _OneRun) -> None:
         add("E13", "S2: surface concentration co-varies strongly with Track II under a rank correlation (Table 11): "
                    "Spearman $\\rho(\\Delta U, \\mathrm{HHI})$ negative, one-sided permutation $p < 0.05$.",
             paper_values()["E13"],
-            f"$\\rho$ = {f(rho)}, $p$ = {f(p, 2)} over {len(rs)} generations (both series trend with the "
+            f"$\\rho$ = {num(rho)}, $p$ = {num(p, 2)} over {len(rs)} generations (both series trend with the "
             "generation, so on so few points the correlation mostly measures that both trend)",
             HOLDS if rho < 0 and p < 0.05 else FAILS if rho >= 0 else WITHIN)
     else:
@@ -536,9 +537,9 @@ def _bucket_claim(run: _OneRun) -> None:
         add("E14", "S1: the Creative bucket contracts more than the other buckets (Track II drift per prompt "
                    "bucket, App. C.6), beyond evaluation noise.",
             "Creative (not tabulated)",
-            f"Creative {f(c.get('drift_U'))} nats against the other buckets' mean "
-            f"{f(float(np.mean(rest)) if rest else None)}"
-            + (f" (difference {f(margin)}, band ±{f(band, 2)})" if band is not None else "")
+            f"Creative {num(c.get('drift_U'))} nats against the other buckets' mean "
+            f"{num(float(np.mean(rest)) if rest else None)}"
+            + (f" (difference {num(margin)}, band ±{num(band, 2)})" if band is not None else "")
             + f"; most: {most}",
             verdict)
     else:

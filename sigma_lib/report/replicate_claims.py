@@ -70,8 +70,8 @@ class _Runs:
 def describe(t: Mapping, digits: int = 3) -> str:
     """``mean [low, high]`` of a t-interval, with its count of runs."""
     if math.isnan(t["half_width"]):
-        return f"{claims.f(t['mean'], digits)} (one run: no interval)"
-    return f"{claims.f(t['mean'], digits)} [{claims.f(t['low'], digits)}, {claims.f(t['high'], digits)}]"
+        return f"{claims.num(t['mean'], digits)} (one run: no interval)"
+    return f"{claims.num(t['mean'], digits)} [{claims.num(t['low'], digits)}, {claims.num(t['high'], digits)}]"
 
 
 def _judge(t: Mapping, *, sign: int) -> str:
@@ -284,6 +284,6 @@ def controls_view(across: Sequence[Mapping]) -> list[dict]:
         if r["runs"] < 2:
             continue
         row = out.setdefault(r["signal"], {"signal": r["signal"]})
-        cell = f"**{r['over runs']}** ({claims.f(r['difference'])} [{claims.f(r['low'])}, {claims.f(r['high'])}])"
+        cell = f"**{r['over runs']}** ({claims.num(r['difference'])} [{claims.num(r['low'])}, {claims.num(r['high'])}])"
         row[r["control"]] = cell + (f"; one run alone: {r['one run']}" if r["changed"] else "")
     return list(out.values())
