@@ -287,3 +287,18 @@ def controls_view(across: Sequence[Mapping]) -> list[dict]:
         cell = f"**{r['over runs']}** ({claims.num(r['difference'])} [{claims.num(r['low'])}, {claims.num(r['high'])}])"
         row[r["control"]] = cell + (f"; one run alone: {r['one run']}" if r["changed"] else "")
     return list(out.values())
+
+
+def track2_sentence(across: Sequence[Mapping]) -> str:
+    """Track II in one clause: against which controls S2 separates over runs, of those two runs or
+    more have (for the introduction)."""
+    from .controls import SIGNAL_LABELS
+
+    rows = [r for r in across if r["signal"] == SIGNAL_LABELS["drift_U"] and r["runs"] >= 2]
+    if not rows:
+        return "no control was trained in two runs or more, so Track II has no run-to-run verdict yet"
+    sep = [f"`{r['control']}`" for r in rows if r["over runs"] == "separates"]
+    runs = sorted({r["runs"] for r in rows})
+    return (f"over {'/'.join(map(str, runs))} runs, Track II separates S2 from {len(sep)} of the {len(rows)} "
+            "controls they trained"
+            + (f" ({', '.join(sep)})" if sep else ""))
