@@ -71,3 +71,19 @@ def test_missing_run_tables_are_named(tmp_path):
         rr.load_table(tmp_path, "generations")
     with pytest.raises(ValueError, match="profile"):
         rr.run_dir_for("huge")
+
+
+def test_frechet_distance_matches_the_matrix_square_root_form(rng):
+    import scipy.linalg
+
+    from sigma_lib.maths.signals import frechet_distance
+
+    X, Y = rng.normal(size=(200, 5)), 1.5 * rng.normal(size=(150, 5)) + 0.3
+    Sx, Sy = np.cov(X, rowvar=False), np.cov(Y, rowvar=False)
+    mu = X.mean(0) - Y.mean(0)
+    expected = mu @ mu + np.trace(Sx + Sy - 2 * scipy.linalg.sqrtm(Sx @ Sy).real)
+    assert frechet_distance(X, Y) == pytest.approx(expected, rel=1e-9)
+    assert frechet_distance(X, X) == pytest.approx(0.0, abs=1e-12)
+    assert frechet_distance(X, X + 1.0) == pytest.approx(5.0)  # a shift of 1 in each of 5 dimensions
+    with pytest.raises(ValueError, match="same dimension"):
+        frechet_distance(X, Y[:, :4])

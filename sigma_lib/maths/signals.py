@@ -139,3 +139,26 @@ def first_exit(generations: Sequence[int], values: Sequence[float], band: float,
         if g > 0 and c > band:
             return int(g)
     return None
+
+
+def frechet_distance(X, Y) -> float:
+    """Fréchet distance between Gaussians fitted to two sets of embeddings (as in FID, Heusel et al. 2017):
+    ``||mu_X - mu_Y||^2 + tr(S_X + S_Y - 2 (S_X S_Y)^{1/2})``, in squared embedding units.
+
+    ``X`` ``(N, d)``, ``Y`` ``(M, d)``: rows are embeddings; covariances with ``ddof=1``. The trace of
+    the matrix square root is computed as ``sum sqrt(eig(S_X^{1/2} S_Y S_X^{1/2}))``, a symmetric PSD
+    form, so the result is real; it is 0 for identical sets and grows as the two laws part.
+    """
+    X = as_embeddings(X, "X", allow_float32=False)
+    Y = as_embeddings(Y, "Y", allow_float32=False)
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(f"X and Y must have the same dimension, got {X.shape[1]} and {Y.shape[1]}")
+    if min(X.shape[0], Y.shape[0]) < 2:
+        raise ValueError("frechet_distance needs at least 2 rows in each set")
+    mu = X.mean(axis=0) - Y.mean(axis=0)
+    Sx, Sy = np.cov(X, rowvar=False), np.cov(Y, rowvar=False)
+    w, V = np.linalg.eigh(Sx)
+    root = (V * np.sqrt(np.clip(w, 0, None))) @ V.T
+    cross = np.linalg.eigvalsh(root @ Sy @ root)
+    value = float(mu @ mu + np.trace(Sx) + np.trace(Sy) - 2 * np.sqrt(np.clip(cross, 0, None)).sum())
+    return max(value, 0.0)  # round-off can leave -1e-15 for identical sets
