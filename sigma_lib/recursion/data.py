@@ -1,6 +1,7 @@
 """Training blocks and the constant-budget real/synthetic mixture (Sec. 4, App. C.3)."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .seeds import generator
@@ -43,3 +44,12 @@ def mixture_indices(n_budget: int, n_real: int, n_synthetic: int, alpha: float,
     real = torch.randperm(n_real, generator=g_real)[:k_real].sort().values.tolist()
     syn = torch.randperm(n_synthetic, generator=g_syn)[:k_syn].sort().values.tolist()
     return real, syn
+
+
+def spread_subset(items: list, n: int | None) -> list:
+    """``n`` items spread evenly over the list (all of them if ``n`` is None): a balanced subset
+    of a list sorted by source or bucket."""
+    if n is None or n >= len(items):
+        return list(items)
+    idx = np.unique(np.linspace(0, len(items) - 1, n).round().astype(int))
+    return [items[i] for i in idx]

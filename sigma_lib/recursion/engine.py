@@ -52,7 +52,7 @@ from .checkpoint import (
     remove_model,
 )
 from .config import RunConfig, setting_spec, with_defaults
-from .data import encode_blocks, mixture_indices
+from .data import encode_blocks, mixture_indices, spread_subset
 from .embedding import embed_texts, load_encoder
 from .measures import baseline_monitor, bucket_metrics, spectral_metrics, surface_metrics, track_metrics
 from .precision import inference_copy, relative_distance, squared_norm
@@ -66,15 +66,6 @@ TABLES = ("generations", "buckets", "noise")
 
 class RunInterrupted(RuntimeError):
     """Raised by the ``stop_after`` hook (tests): the run stops as if killed after a generation."""
-
-
-def spread_subset(items: list, n: int | None) -> list:
-    """``n`` items spread evenly over the list (all of them if ``n`` is None): a balanced subset
-    of a list sorted by source or bucket."""
-    if n is None or n >= len(items):
-        return list(items)
-    idx = np.unique(np.linspace(0, len(items) - 1, n).round().astype(int))
-    return [items[i] for i in idx]
 
 
 def _versions() -> dict:

@@ -19,8 +19,8 @@ def heldout_embeddings(config: dict, *, device: str = "cpu") -> np.ndarray:
     """The run's held-out TECH contexts (the ``n_heldout`` the engine scores its NLL on), embedded
     with the bundled frozen encoder: ``(n_heldout, d)`` float32."""
     from ..corpus.assets import load_contexts
+    from ..recursion.data import spread_subset
     from ..recursion.embedding import embed_texts, load_encoder
-    from ..recursion.engine import spread_subset
 
     texts = [c["text"] for c in spread_subset(load_contexts(split="heldout"), config.get("n_heldout"))]
     return embed_texts(load_encoder(device), texts, config.get("embed_batch_size", 64))
