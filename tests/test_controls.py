@@ -135,3 +135,5 @@ def test_the_book_says_plainly_how_much_the_controls_move_a_signal():
     assert "(repeat-real) moves it as much as or more than S2" in ctl.share_in_words(shares)
     assert "much less than" in ctl.share_in_words({"accumulate": 0.1})
     assert "about half as much as" in ctl.share_in_words({"repeat-real": 0.5})
+    assert "every control moves it the other way" in ctl.share_in_words({"new-real": -0.43})
+    assert "new-real −0.43" in ctl.share_in_words({"new-real": -0.43})

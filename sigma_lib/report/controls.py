@@ -208,14 +208,18 @@ def control_shares(series: Sequence[Mapping], key: str, reference: str = "S2") -
 
 
 def share_in_words(shares: Mapping[str, float], reference: str = "S2") -> str:
-    """How much of the collapse setting's movement the controls make too, said plainly."""
+    """How much of the collapse setting's movement the controls make too, said plainly (a negative
+    share: the control moves the signal the other way)."""
     if not shares:
         return "no control shares a generation with it"
     most = max(shares, key=shares.get)
     top = shares[most]
+    listed = ", ".join(f"{s} {v:.2f}".replace(" -", " −") for s, v in shares.items())
+    if top < 0:
+        return (f"every control moves it the other way from {reference} "
+                f"(control / {reference} change at the last generation: {listed})")
     size = ("as much as or more than" if top >= 0.8 else "about half as much as" if top >= 0.35 else
             "much less than")
-    listed = ", ".join(f"{s} {v:.2f}" for s, v in shares.items())
     return (f"the control that moves it most ({most}) moves it {size} {reference} does "
             f"(control / {reference} change at the last generation: {listed})")
 
