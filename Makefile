@@ -55,7 +55,7 @@ book: setup $(GENERATED)
 # results page reads the theorem tables, the recursion run and every committed run; the results,
 # metrics and collapse chapters judge the claims against the committed replicates too.
 SEED_RUNS := $(wildcard runs/default-seeds/*/checksums.json)
-book/generated/real_lm.ipynb: $(wildcard runs/real-cpu/checksums.json)
+book/generated/real_lm.ipynb: $(wildcard runs/real-cpu/checksums.json) $(wildcard runs/real-rep/*/*/checksums.json)
 book/generated/forecast.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
 book/generated/results.ipynb: book/generated/theorems.ipynb book/generated/recursion.ipynb $(wildcard runs/*/checksums.json) $(SEED_RUNS)
 # The report chapters only read the recursion chapter's run (and, for the controls, the committed runs).
