@@ -303,7 +303,7 @@ class Experiment:
         if not is_done(folder):
             self.compute_baseline(folder)
         read_done(folder)
-        emb0 = load_embeddings(folder)
+        emb0 = load_embeddings(folder)  # the stored, verified bits: what a resumed run compares with too
         return Baseline(folder, emb0, self.monitor_for(emb0))
 
     def compute_baseline(self, folder: Path) -> None:

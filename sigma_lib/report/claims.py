@@ -511,19 +511,27 @@ def _lead_claims(run: _OneRun) -> None:
         add("E13", "S2: rank correlation with HHI", "", "", NOT_RUN)
 
 
+def creative_split(bucket_rows) -> tuple[dict, str | None, list[float]] | None:
+    """S1's App. C.6 rows at its last generation, by bucket; the name of the Creative bucket
+    (``None`` without one); the other buckets' Track II drifts (nats). ``None`` without S1 rows."""
+    s1 = [r for r in bucket_rows or [] if r["setting"] == "S1"]
+    if not s1:
+        return None
+    gmax = max(r["generation"] for r in s1)
+    at = {r["bucket"]: r for r in s1 if r["generation"] == gmax}
+    cre = next((b for b in at if b.lower().startswith("creative")), None)
+    return at, cre, [at[b]["drift_U"] for b in at if b != cre]
+
+
 def _bucket_claim(run: _OneRun) -> None:
     """E14: the Creative bucket against the others (App. C.6)."""
-    bucket_rows, add = run.bucket_rows, run.add
-    # App. C.6
-    if bucket_rows and any(r["setting"] == "S1" for r in bucket_rows):
-        s1 = [r for r in bucket_rows if r["setting"] == "S1"]
-        gmax = max(r["generation"] for r in s1)
-        at = {r["bucket"]: r for r in s1 if r["generation"] == gmax}
+    add = run.add
+    found = creative_split(run.bucket_rows)
+    if found is not None:
+        at, cre, rest = found
         most = min(at, key=lambda b: at[b]["drift_U"])
-        cre = next((b for b in at if b.lower().startswith("creative")), None)
         c = at.get(cre, {})
         noise = c.get("reseed_noise_U")  # sd of one bucket's drift under evaluation noise (pooled)
-        rest = [at[b]["drift_U"] for b in at if b != cre]
         # the paper: Creative contracts more than the aggregate; judged as Creative against the mean of
         # the other buckets, beyond twice the sd of that difference (var of a drift + var of a mean of k)
         margin = c.get("drift_U", float("nan")) - float(np.mean(rest)) if rest and c else float("nan")

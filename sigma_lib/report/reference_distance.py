@@ -7,7 +7,6 @@ text: a model that drifts away from the domain raises it even when its outputs s
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +42,6 @@ def frechet_series(run_dir: str | Path, *, reference: np.ndarray) -> list[dict]:
             base = fd if base is None else base
             out.append({"setting": setting, "generation": g, "frechet": fd, "frechet_change": fd - base})
     return out
-
-
-def run_config(run_dir: str | Path) -> dict:
-    """The ``config`` of a run's manifest."""
-    return json.loads((Path(run_dir) / "manifest.json").read_text())["config"]
 
 
 def frechet_band(run_dir: str | Path, *, reference: np.ndarray, n_draws: int = 30, seed: int = 0) -> float:

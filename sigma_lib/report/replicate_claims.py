@@ -18,12 +18,11 @@ import math
 from collections import defaultdict
 from typing import Mapping, Sequence
 
+import numpy as np
+
 from . import claims
 from .claims import FAILS, HOLDS, UNTESTABLE, WITHIN, both, judge_interval
 from .replicates import t_interval
-
-#: the claims judged here, in the order of :func:`sigma_lib.report.claims.run_claims`
-IDS = tuple(f"E{i}" for i in range(1, 15))
 
 
 def _pivot(series: Sequence[Mapping]) -> dict:
@@ -164,15 +163,13 @@ def _lead_claims(r: _Runs) -> list[dict]:
 
 def creative_margin(bucket_rows: Sequence[Mapping]) -> float | None:
     """S1 at its last generation: the Creative bucket's Track II drift minus the mean of the other
-    buckets' (nats; negative: Creative contracts more). ``None`` without S1 or a Creative bucket."""
-    s1 = [b for b in bucket_rows if b["setting"] == "S1"]
-    if not s1:
+    buckets' (nats; negative: Creative contracts more), as :func:`sigma_lib.report.claims.run_claims`
+    judges E14 on one run. ``None`` without S1 or a Creative bucket."""
+    found = claims.creative_split(bucket_rows)
+    if found is None or found[1] is None or not found[2]:
         return None
-    gmax = max(b["generation"] for b in s1)
-    at = {b["bucket"]: b["drift_U"] for b in s1 if b["generation"] == gmax}
-    cre = next((b for b in at if b.lower().startswith("creative")), None)
-    rest = [v for b, v in at.items() if b != cre]
-    return at[cre] - sum(rest) / len(rest) if cre is not None and rest else None
+    at, cre, rest = found
+    return at[cre]["drift_U"] - float(np.mean(rest))
 
 
 def replicate_claims(series: Sequence[Mapping], *, buckets: Mapping[str, Sequence[Mapping]] | None = None,
