@@ -165,6 +165,8 @@ def test_theta0_can_be_trained_on_more_contexts_than_the_recursion_uses(tmp_path
     small = Experiment(run_config("smoke", settings="S1"), tmp_path / "a", tmp_path / "cache", progress=False)
     more = Experiment(run_config("smoke", settings="S1", base_contexts=64), tmp_path / "b", tmp_path / "cache",
                       progress=False)
+    assert not (tmp_path / "cache").exists()  # the constructor is cheap: theta_0 waits for prepare()
+    small.prepare(), more.prepare()
     assert len(small.contexts) == len(more.contexts) == 32
     assert small.base_info["key"] != more.base_info["key"]
     with pytest.raises(ValueError, match="base_contexts"):

@@ -46,8 +46,8 @@ def test_paired_difference_cancels_what_a_replicate_shares():
     assert diffs[2]["difference"] == pytest.approx(-8.0) and diffs[2]["between_sd"] == pytest.approx(0.0, abs=1e-12)
     assert diffs[2]["beyond"] and diffs[1]["beyond"] and not diffs[0]["beyond"]
     first = rep.first_signal(list(diffs.values()))
-    assert first == [{"signal": "drift_U", "setting": "S2", "control": "new-real", "first_generation": 1,
-                      "generations": 2, "replicates": 3}]
+    assert first == [{"signal": "drift_U", "setting": "S2", "control": "new-real", "baseline": 0,
+                      "first_generation": 1, "generations": 2, "replicates": 3}]
 
 
 def test_first_signal_needs_every_later_generation_beyond_and_the_collapse_direction():

@@ -174,8 +174,9 @@ class TrainingBlocks:
 class Experiment:
     """One run: its configuration, frozen inputs, models and generation folders.
 
-    The constructor reads the frozen inputs, refuses a run folder made with other parameters, then
-    builds (or loads from the cache) theta_0 (:meth:`build_theta0`); :meth:`run` does the rest.
+    The constructor is cheap: it reads the frozen inputs and refuses a run folder made with other
+    parameters. :meth:`prepare` builds (or loads from the cache) theta_0 and encodes the inputs;
+    :meth:`run` prepares when that has not been done, then runs every setting.
     """
 
     def __init__(self, cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None, *,
@@ -188,11 +189,19 @@ class Experiment:
             if setting_dir.is_dir():
                 remove_partials(setting_dir)
         torch.set_num_threads(cfg.threads)
-        manifest = self.read_inputs()
-        _check_manifest(self.run_dir, manifest, ("config", "assets", "versions"))  # before any theta_0 work
-        self.build_theta0(manifest)
-        self.encode_inputs()
+        self.manifest = self.read_inputs()
+        _check_manifest(self.run_dir, self.manifest, ("config", "assets", "versions"))  # before any theta_0 work
+        self.prepared = False
         self._encoder = None
+
+    def prepare(self) -> "Experiment":
+        """theta_0 built or loaded (:meth:`build_theta0`) and the inputs tokenised (:meth:`encode_inputs`);
+        done once, returns the experiment."""
+        if not self.prepared:
+            self.build_theta0(self.manifest)
+            self.encode_inputs()
+            self.prepared = True
+        return self
 
     # -- setup ----------------------------------------------------------------------------
     def read_inputs(self) -> dict:
@@ -492,6 +501,7 @@ class Experiment:
     # -- the loop -------------------------------------------------------------------------
     def run(self, stop_after: tuple[str, int] | None = None) -> dict[str, list[dict]]:
         """Every generation of every setting, each resumed when done earlier; returns the tables."""
+        self.prepare()
         baseline = self.baseline()
         for setting in self.cfg.settings:
             self.run_setting(setting, baseline, stop_after=stop_after)

@@ -24,7 +24,9 @@ from scipy import stats
 
 from .controls import SIGNALS
 
-DIRECTION = {key: sign for key, _, sign, _ in SIGNALS}
+#: Direction of collapse of every signal (-1: falls, +1: rises), the Fréchet distance to held-out
+#: real text (:mod:`sigma_lib.report.real_study`) included: it rises when the responses leave real text.
+DIRECTION = {**{key: sign for key, _, sign, _ in SIGNALS}, "frechet": +1}
 
 
 def tag_replicate(rows: Iterable[Mapping], replicate: str) -> list[dict]:
@@ -106,22 +108,23 @@ def paired_differences(rows: Iterable[Mapping], control: str, *, baseline: int =
 
 
 def first_signal(differences: Sequence[Mapping]) -> list[dict]:
-    """Per signal and setting: the first generation from which the paired difference from the
-    control stays beyond its t-interval at every later generation (``None``: never), and the
+    """Per signal, setting and baseline: the first generation from which the paired difference from
+    the control stays beyond its t-interval at every later generation (``None``: never), and the
     number of replicates it rests on."""
     series: dict = defaultdict(list)
     for d in differences:
-        series[(d["signal"], d["setting"], d["control"])].append(d)
+        series[(d["signal"], d["setting"], d["control"], d["baseline"])].append(d)
     out = []
-    for (signal, setting, control), ds in series.items():
+    for (signal, setting, control, baseline), ds in series.items():
         ds = sorted(ds, key=lambda d: d["generation"])
         first = None
         for d in reversed(ds):
             if not d["beyond"] or d["generation"] == d["baseline"]:
                 break
             first = d["generation"]
-        out.append({"signal": signal, "setting": setting, "control": control, "first_generation": first,
-                    "generations": max(d["generation"] for d in ds), "replicates": min(d["replicates"] for d in ds)})
+        out.append({"signal": signal, "setting": setting, "control": control, "baseline": baseline,
+                    "first_generation": first, "generations": max(d["generation"] for d in ds),
+                    "replicates": min(d["replicates"] for d in ds)})
     return out
 
 

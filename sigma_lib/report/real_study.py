@@ -1,0 +1,166 @@
+"""The replicated real-LM study (issue 20) against run-to-run noise: SmolLM2-135M, seeds, new-real.
+
+Input: the committed folders of the study, ``{"seed-0": [folder of S2, folder of new-real, ...]}``
+(:func:`sigma_lib.report.replicates.find_real_replicates`). Every signal of
+:data:`sigma_lib.report.controls.SIGNALS` plus one reference-based signal, the Fréchet distance of
+the responses to held-out real TECH text (:mod:`sigma_lib.report.reference_distance`), gets the
+same treatment (:mod:`sigma_lib.report.replicates`):
+
+* per setting and generation, the change from generation 0 *and* from generation 1 (which removes
+  the first generation's adaptation jump), averaged over seeds, with the between-seed sd and the
+  95 % t-interval beside the one-run band (:func:`study_summary`);
+* each collapse setting minus ``new-real``, paired by seed, with its t-interval (:func:`against_control`);
+* the **first-signal table**: per signal and collapse setting, the first generation from which that
+  paired difference stays beyond its t-interval in the collapse direction (:func:`first_signal_table`);
+* least-squares slopes over generations ``>= 1``, per seed, with their t-interval (:func:`slopes`).
+
+With ``r`` seeds an interval rests on ``r - 1`` degrees of freedom (t_{0.975} is 12.7 for two seeds
+and 4.3 for three): the functions give no interval from a single seed.
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+from .controls import COLLAPSE, SIGNAL_LABELS
+from .replicates import first_signal, load_replicates, paired_differences, replicate_summary, slopes
+
+CONTROL = "new-real"
+FRECHET = "frechet"
+#: Every signal of the study with its label; the Fréchet distance rises when the responses leave real text.
+LABELS = {**SIGNAL_LABELS, FRECHET: "Fréchet distance to held-out TECH"}
+
+
+def frechet_rows(folders: Sequence, *, reference, replicate: str, n_draws: int, seed: int = 0) -> list[dict]:
+    """The Fréchet distance to ``reference`` ((n, d) embeddings of held-out TECH text) of every
+    checkpoint of one seed's committed folders, as rows of
+    :func:`sigma_lib.report.controls.signal_series` (``signal`` = ``"frechet"``, ``sd`` the bootstrap
+    sd of generation 0's distance in the first folder; ``nan`` when ``n_draws`` is 0)."""
+    from .reference_distance import frechet_band, frechet_series
+
+    band = frechet_band(folders[0], reference=reference, n_draws=n_draws, seed=seed) if n_draws > 0 else math.nan
+    rows, seen = [], set()
+    for folder in folders:
+        series = [r for r in frechet_series(folder, reference=reference) if r["setting"] not in seen]
+        rows += [{"source": replicate, "replicate": replicate, "setting": r["setting"], "generation": r["generation"],
+                  "signal": FRECHET, "value": r["frechet"], "change": r["frechet_change"], "sd": band}
+                 for r in series]
+        seen |= {r["setting"] for r in series}
+    return rows
+
+
+def load_study(runs: Mapping[str, Sequence], *, reference, n_draws: int, seed: int = 0) -> list[dict]:
+    """Every signal of every seed's committed settings (one row per seed, setting, generation and
+    signal; see :func:`sigma_lib.report.replicates.load_replicates`), the Fréchet distance included."""
+    rows = load_replicates(runs, n_draws=n_draws, seed=seed)
+    for name, folders in runs.items():
+        rows += frechet_rows(folders, reference=reference, replicate=name, n_draws=n_draws, seed=seed)
+    return rows
+
+
+def seeds_per_setting(series: Sequence[Mapping]) -> dict[str, int]:
+    """``{setting: number of seeds that have it}``, in the order the series lists the settings."""
+    seeds: dict[str, set] = {}
+    for r in series:
+        seeds.setdefault(r["setting"], set()).add(r["replicate"])
+    return {s: len(v) for s, v in seeds.items()}
+
+
+def study_summary(series: Sequence[Mapping], *, level: float = 0.95) -> list[dict]:
+    """:func:`sigma_lib.report.replicates.replicate_summary` from generation 0 and from generation 1."""
+    return replicate_summary(series, baseline=0, level=level) + replicate_summary(series, baseline=1, level=level)
+
+
+def against_control(series: Sequence[Mapping], *, control: str = CONTROL, level: float = 0.95) -> list[dict]:
+    """Each collapse setting minus ``control``, paired by seed, with its t-interval, from generation 0
+    and from generation 1 (:func:`sigma_lib.report.replicates.paired_differences`)."""
+    rows = [r for r in series if r["setting"] in COLLAPSE or r["setting"] == control]
+    return [d for b in (0, 1) for d in paired_differences(rows, control, baseline=b, level=level)
+            if d["setting"] in COLLAPSE]
+
+
+def first_signal_table(differences: Sequence[Mapping]) -> list[dict]:
+    """The first-signal table: one row per signal, one column per collapse setting and baseline
+    (``"S2 from g0"``): the first generation from which the setting stays beyond ``control``'s
+    run-to-run interval, ``"never"`` when it does not by its last generation, ``"one seed"`` when
+    the pair exists in one seed only (no interval), ``"–"`` when the table has no such pair."""
+    table: dict[str, dict] = {}
+    for f in first_signal(differences):
+        column = f"{f['setting']} from g{f['baseline']}"
+        cell = ("one seed" if f["replicates"] < 2 else "never" if f["first_generation"] is None
+                else str(f["first_generation"]))
+        table.setdefault(f["signal"], {"signal": LABELS.get(f["signal"], f["signal"])})[column] = cell
+    columns = sorted({c for row in table.values() for c in row if c != "signal"})
+    order = list(LABELS)
+    return [{"signal": table[k]["signal"], **{c: table[k].get(c, "–") for c in columns}}
+            for k in sorted(table, key=order.index)]
+
+
+def study_slopes(series: Sequence[Mapping], *, level: float = 0.95) -> list[dict]:
+    """Slopes over generations ``>= 1`` per setting and signal, with their t-interval over seeds and
+    whether it excludes zero (``"rises"``, ``"falls"``, ``"within noise"``, ``"one seed"``)."""
+    out = []
+    order, settings = list(LABELS), list(dict.fromkeys(r["setting"] for r in series))
+    for s in sorted(slopes(series, first_generation=1, level=level),
+                    key=lambda s: (settings.index(s["setting"]), order.index(s["signal"]))):
+        trend = ("one seed" if s["replicates"] < 2 else "rises" if s["low"] > 0 else "falls" if s["high"] < 0
+                 else "within noise")
+        out.append({**s, "signal": LABELS.get(s["signal"], s["signal"]), "trend": trend})
+    return out
+
+
+def first_signal_sentence(table: Sequence[Mapping], *, setting: str = "S2", baseline: int = 0) -> str:
+    """In words: which signals separate ``setting`` from the control over seeds, and from when."""
+    column = f"{setting} from g{baseline}"
+    cells = {r["signal"]: r.get(column) for r in table if r.get(column) is not None}
+    if not cells:
+        return f"{setting} is not in the study's committed runs"
+    if all(c == "one seed" for c in cells.values()):
+        return f"{setting} and {CONTROL} share only one seed so far: no run-to-run interval yet"
+    sep = {k: int(v) for k, v in cells.items() if v.isdigit()}
+    if not sep:
+        return (f"against the spread between seeds, no signal separates {setting} from {CONTROL} "
+                f"(change from generation {baseline})")
+    ranked = sorted(sep.items(), key=lambda kv: (kv[1], kv[0]))
+    return (f"against the spread between seeds, {len(sep)} of {len(cells)} signals separate {setting} from "
+            f"{CONTROL} (change from generation {baseline}): "
+            + ", ".join(f"{k} from $g$ = {g}" for k, g in ranked))
+
+
+def surface_sentence(table: Sequence[Mapping], *, setting: str = "S2", baseline: int = 0) -> str:
+    """Does a cheap surface signal (distinct-2, HHI) separate ``setting`` from the control earlier than
+    Track II, over seeds? One sentence, or ``""`` when the table cannot tell (one seed)."""
+    column = f"{setting} from g{baseline}"
+    cell = {r["signal"]: r.get(column) for r in table}
+    track2 = cell.get(LABELS["drift_U"])
+    if track2 in (None, "one seed"):
+        return ""
+    g_track2 = int(track2) if track2.isdigit() else math.inf
+    earlier = [f"{name} (from $g$ = {cell[name]})" for name in (LABELS["distinct_2"], LABELS["hhi"])
+               if (cell.get(name) or "").isdigit() and int(cell[name]) < g_track2]
+    said = "never" if track2 == "never" else f"from $g$ = {track2}"
+    if not earlier:
+        return f"No surface signal separates {setting} from {CONTROL} before Track II ({said})."
+    return (f"A cheap surface signal discriminates better than Sigma here: {' and '.join(earlier)} separate "
+            f"{setting} from {CONTROL} before Track II does ({said}).")
+
+
+def real_claims(series: Sequence[Mapping], runs: Mapping[str, Sequence], *, level: float = 0.95) -> list[dict]:
+    """The paper's recursion claims E1-E14 judged over the study's seeds
+    (:func:`sigma_lib.report.replicate_claims.replicate_claims`), E14 on each seed's S1 folder."""
+    from . import run_report as rr
+    from .replicate_claims import replicate_claims
+
+    buckets = {name: rr.bucket_table(f) for name, folders in runs.items() for f in folders if f.name == "S1"}
+    paper_signals = [r for r in series if r["signal"] != FRECHET]
+    return replicate_claims(paper_signals, buckets=buckets, level=level)
+
+
+def differences_wide(differences: Sequence[Mapping], *, baseline: int = 0) -> list[dict]:
+    """The paired differences from the control as wide rows for
+    :func:`sigma_lib.report.plots.signals_grid` (``"S2 − new-real"`` as the setting, the band the
+    t-interval over seeds)."""
+    from .replicates import summary_wide
+
+    return summary_wide([{**d, "setting": f"{d['setting']} − {d['control']}", "mean_change": d["difference"]}
+                         for d in differences if d["baseline"] == baseline])

@@ -1,0 +1,94 @@
+"""The replicated real-LM study's run-to-run tables (sigma_lib.report.real_study)."""
+import math
+
+import pytest
+
+from sigma_lib.report import real_study as rst
+
+
+def rows(setting, values_by_seed, signal="drift_U", sd=0.5):
+    """Rows of load_study's shape: ``values_by_seed[k][g]`` is seed k's value at generation g."""
+    return [{"replicate": f"seed-{k}", "setting": setting, "generation": g, "signal": signal, "value": v,
+             "change": v - vals[0], "sd": sd} for k, vals in enumerate(values_by_seed) for g, v in enumerate(vals)]
+
+
+def study():
+    """S2 leaves new-real on Track II from g1 (g3 from g1) and on distinct-2 from g2; S1 moves as new-real."""
+    return (rows("S2", [[0, -15, -20, -30], [0, -16, -22, -33], [0, -17, -19, -29]])
+            + rows("new-real", [[0, -8, -9, -10], [0, -7, -8, -9], [0, -9, -10, -11]])
+            + rows("S1", [[0, -8, -9, -10], [0, -7, -8, -9], [0, -9, -10, -11]])
+            + rows("S2", [[0.6, 0.6, 0.4, 0.3], [0.6, 0.61, 0.41, 0.31], [0.6, 0.59, 0.42, 0.3]], signal="distinct_2")
+            + rows("new-real", [[0.6, 0.6, 0.6, 0.6], [0.6, 0.61, 0.6, 0.61], [0.6, 0.59, 0.6, 0.6]],
+                   signal="distinct_2"))
+
+
+def test_first_signal_table_reads_each_setting_and_baseline():
+    table = rst.first_signal_table(rst.against_control(study()))
+    by = {r["signal"]: r for r in table}
+    track2, d2 = by[rst.LABELS["drift_U"]], by[rst.LABELS["distinct_2"]]
+    assert track2["S2 from g0"] == "1" and track2["S2 from g1"] == "3" and track2["S1 from g0"] == "never"
+    assert d2["S2 from g0"] == "2" and d2["S1 from g0"] == "–"  # S1 has no distinct-2 rows here
+    assert [r["signal"] for r in table] == [rst.LABELS["drift_U"], rst.LABELS["distinct_2"]]  # LABELS order
+
+
+def test_one_seed_gives_no_interval_and_says_so():
+    one = [r for r in study() if r["replicate"] == "seed-0"]
+    table = rst.first_signal_table(rst.against_control(one))
+    assert {r["S2 from g0"] for r in table} == {"one seed"}
+    assert "only one seed" in rst.first_signal_sentence(table)
+    assert rst.surface_sentence(table) == ""
+    assert {s["trend"] for s in rst.study_slopes(one)} == {"one seed"}
+
+
+def test_sentences_name_the_separating_signals_and_a_surface_signal_that_leads():
+    table = rst.first_signal_table(rst.against_control(study()))
+    sentence = rst.first_signal_sentence(table)
+    assert sentence.startswith("against the spread between seeds, 2 of 2 signals separate S2 from new-real")
+    assert "Track II" in sentence and "from $g$ = 1" in sentence
+    assert rst.surface_sentence(table).startswith("No surface signal separates S2")  # distinct-2 only from g2
+    lead = [dict(r, **{"S2 from g0": "never"}) if r["signal"] == rst.LABELS["drift_U"] else r for r in table]
+    assert "discriminates better than Sigma" in rst.surface_sentence(lead)
+    assert "no signal separates S1" in rst.first_signal_sentence(table, setting="S1")
+
+
+def test_slopes_from_generation_one_with_a_trend():
+    slopes = {(s["setting"], s["signal"]): s for s in rst.study_slopes(study())}
+    s2 = slopes[("S2", rst.LABELS["drift_U"])]
+    assert s2["slope"] == pytest.approx(-22 / 3) and s2["trend"] == "falls" and s2["replicates"] == 3
+    assert slopes[("new-real", rst.LABELS["drift_U"])]["trend"] == "falls"
+
+
+def test_differences_wide_is_the_paired_difference_with_its_interval():
+    diffs = rst.against_control(study())
+    wide = {(r["setting"], r["generation"]): r for r in rst.differences_wide(diffs)}
+    at3 = wide[("S2 − new-real", 3)]
+    assert at3["drift_U"] == pytest.approx(-20.667, abs=1e-3)
+    d = next(d for d in diffs if d["setting"] == "S2" and d["generation"] == 3 and d["signal"] == "drift_U"
+             and d["baseline"] == 0)
+    assert at3["drift_U_sd"] == pytest.approx((d["high"] - d["low"]) / 4) and not math.isnan(at3["drift_U_sd"])
+
+
+def test_seeds_per_setting_counts_replicates():
+    two = [r for r in study() if not (r["setting"] == "S1" and r["replicate"] == "seed-2")]
+    assert rst.seeds_per_setting(two) == {"S2": 3, "new-real": 3, "S1": 2}
+
+
+def test_load_study_adds_the_frechet_distance_of_every_committed_checkpoint():
+    from sigma_lib.report.replicates import find_real_replicates
+
+    runs = find_real_replicates()
+    if not runs:
+        pytest.skip("no committed run of the replicated study")
+    name = next(iter(runs))
+    folders = runs[name][:1]
+    import numpy as np
+
+    from sigma_lib.recursion.checkpoint import generation_dir, load_embeddings
+
+    reference = load_embeddings(generation_dir(folders[0], "base", 0))[:120]  # any (n, d) reference will do
+    series = rst.load_study({name: folders}, reference=reference, n_draws=0)
+    fd = [r for r in series if r["signal"] == rst.FRECHET]
+    other = [r for r in series if r["signal"] == "drift_U"]
+    assert len(fd) == len(other) > 0 and all(math.isnan(r["sd"]) for r in fd)
+    g0 = next(r for r in fd if r["generation"] == 0)
+    assert g0["change"] == 0.0 and np.isfinite(g0["value"])
