@@ -31,6 +31,27 @@ Where the time went (SmolLM2-135M, 2 threads, 2026-12-03, a machine of this kind
 * sampling, fp32 (batch 128, 64-token prompts, 16 new tokens): ``aten::mm`` 52 %, elementwise
   ``mul`` (RMSNorm, RoPE, SiLU gating) 14 %, KV-cache ``cat`` 6 %, SDPA 5 %, ``topk`` of the nucleus
   5 %, fancy indexing 4 %, the float64 softmax 2 %.
+
+The float32 path of the replicated study (2026-12-04, an AMD EPYC machine of this kind: ``lscpu``
+lists avx512_bf16, no AMX; measured with one thread while the study's run used the two cores, so
+read ratios, not rates):
+
+* one training step of SmolLM2-135M (16 x 64 tokens, fused AdamW, SDPA attention): ``aten::mm``
+  84 % of self CPU time, log-softmax over the vocabulary and its backward 4.3 %, elementwise ``mul``
+  2.1 %, SDPA forward and backward 2.6 %, fused AdamW 0.7 %. A training step is its matrix products:
+  nothing else is left to remove in float32. The study's own S2 generation 1 on the two cores,
+  alone for part of it: 6.0 s a step (170 tokens/s, about 0.14 TFLOP/s, half the float32 limit of
+  0.28-0.30 measured on earlier machines of this kind).
+* one sampling call (batch 128, random 64-token prompts, 16 new tokens): ``aten::mm`` 59 %, ``topk``
+  16 % (random prompts give flat distributions whose nucleus exceeds the first 1,024 candidates, so
+  all three candidate sizes run; real contexts need them far less often, 5 % above), ``mul`` 5 %,
+  SDPA 4 %, indexing 3 %, ``cat`` 2.5 %.
+* the matmul limit at the model's own shapes on this machine, one thread: float32 87-100 GFLOP/s,
+  bfloat16 192-218 GFLOP/s (2.2x); the 49,152-token LM head 74 against 163. So on this machine the
+  bf16 path is the fast one (oneDNN uses avx512_bf16), while the machine above, also without AMX, ran
+  bf16 at half float32's speed: the machines of this kind differ, check the printed limits before
+  choosing ``precision``. The replicated study stays float32 so that its seeds are replicates of one
+  protocol whatever machine runs them.
 """
 from __future__ import annotations
 

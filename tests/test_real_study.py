@@ -92,3 +92,62 @@ def test_load_study_adds_the_frechet_distance_of_every_committed_checkpoint():
     assert len(fd) == len(other) > 0 and all(math.isnan(r["sd"]) for r in fd)
     g0 = next(r for r in fd if r["generation"] == 0)
     assert g0["change"] == 0.0 and np.isfinite(g0["value"])
+
+
+def test_in_words_and_the_study_sentence():
+    table = rst.first_signal_table(rst.against_control(study()))
+    words = rst.in_words(table)
+    assert words.startswith("Against the spread between seeds, 2 of 2 signals separate S2")
+    assert "no signal separates S1 from new-real" in words and words.endswith("before Track II (from $g$ = 1).")
+    assert rst.study_sentence(table, rst.seeds_per_setting(study())).startswith(
+        "over 3 seeds of the replicated study (with 3 of new-real), against the spread between seeds, 2 of 2")
+
+
+def test_frechet_sentence_reads_the_last_generation():
+    rows_ = [{"setting": "S2", "generation": g, "frechet": 1.0 + g / 10, "frechet_change": g / 10} for g in range(3)]
+    assert rst.frechet_sentence(rows_, band=0.01, replicate="seed-0") == (
+        "At generation 2 (seed-0): S2 1.200 (change +0.200), band ±0.020 around each checkpoint.")
+
+
+def test_one_run_sentence_counts_separations_and_control_shares():
+    from sigma_lib.report import controls as ctl
+
+    one = [dict(r, sd=0.1, signal=key) for key, _, _, _ in ctl.SIGNALS
+           for r in study() if r["replicate"] == "seed-0" and r["signal"] == "drift_U" and r["setting"] != "S1"]
+    sentence = rst.one_run_sentence(one, ctl.verdict_table(one), replicate="seed-0")
+    assert sentence.startswith("in the replicated study's seed-0 (S2, new-real; 3 generations; one run's bands)")
+    assert "new-real moves Track II 0.33 times as much as S2" in sentence  # -10 against -30
+    assert "S2 separates from new-real on 5 of 7 signals" in sentence  # the five that fall under collapse
+
+
+def test_new_real_provenance_counts_repeats_and_overlaps(tmp_path):
+    import json
+
+    from sigma_lib.corpus.assets import load_contexts
+
+    held = load_contexts(split="heldout")[0]["id"]
+    folder = tmp_path / "seed-0" / "new-real"
+    for g, ids in ((1, ["a", "b"]), (2, ["c", "a"]), (3, ["d", held])):
+        (folder / "new-real" / f"gen_{g:03d}").mkdir(parents=True)
+        (folder / "new-real" / f"gen_{g:03d}" / "metrics.json").write_text(json.dumps({"real_context_ids": ids}))
+    row = rst.new_real_provenance({"seed-0": [folder]})[0]
+    assert row == {"seed": "seed-0", "generations": 3, "windows per generation": 2, "repeated across generations": 1,
+                   "also held out": 1, "also training contexts": 0}
+
+
+def test_the_committed_new_real_control_trains_on_new_unused_text_every_generation():
+    from sigma_lib.report.replicates import find_real_replicates
+
+    rows = rst.new_real_provenance(find_real_replicates())
+    if not rows:
+        pytest.skip("no committed new-real run")
+    for r in rows:
+        assert r["repeated across generations"] == r["also held out"] == r["also training contexts"] == 0
+        assert r["generations"] >= 1 and r["windows per generation"] > 0
+
+
+def test_provenance_sentence_says_when_the_control_reuses_text():
+    good = {"seed": "seed-0", "repeated across generations": 0, "also held out": 0, "also training contexts": 0}
+    assert rst.provenance_sentence([good]).startswith("In every seed (seed-0) new-real trained on new TECH windows")
+    bad = dict(good, seed="seed-1", **{"also held out": 2})
+    assert "not what its name says in seed-1" in rst.provenance_sentence([good, bad])

@@ -49,11 +49,12 @@ def frechet_rows(folders: Sequence, *, reference, replicate: str, n_draws: int, 
     return rows
 
 
-def load_study(runs: Mapping[str, Sequence], *, reference, n_draws: int, seed: int = 0) -> list[dict]:
+def load_study(runs: Mapping[str, Sequence], *, reference=None, n_draws: int, seed: int = 0) -> list[dict]:
     """Every signal of every seed's committed settings (one row per seed, setting, generation and
-    signal; see :func:`sigma_lib.report.replicates.load_replicates`), the Fréchet distance included."""
+    signal; see :func:`sigma_lib.report.replicates.load_replicates`), the Fréchet distance to
+    ``reference`` included unless it is ``None``."""
     rows = load_replicates(runs, n_draws=n_draws, seed=seed)
-    for name, folders in runs.items():
+    for name, folders in runs.items() if reference is not None else ():
         rows += frechet_rows(folders, reference=reference, replicate=name, n_draws=n_draws, seed=seed)
     return rows
 
@@ -164,3 +165,84 @@ def differences_wide(differences: Sequence[Mapping], *, baseline: int = 0) -> li
 
     return summary_wide([{**d, "setting": f"{d['setting']} − {d['control']}", "mean_change": d["difference"]}
                          for d in differences if d["baseline"] == baseline])
+
+
+def in_words(table: Sequence[Mapping]) -> str:
+    """The first-signal table in words: one clause per collapse setting and baseline it has, then
+    whether a surface signal leads Track II (:func:`surface_sentence`)."""
+    clauses = [first_signal_sentence(table, setting=s, baseline=b) for s in ("S2", "S1") for b in (0, 1)
+               if any(f"{s} from g{b}" in r for r in table)]
+    text = "; ".join(clauses)
+    return (text[:1].upper() + text[1:] + ". " + surface_sentence(table)).strip()
+
+
+def study_sentence(table: Sequence[Mapping], seeds: Mapping[str, int]) -> str:
+    """The study's verdict for the introduction: over how many seeds, and which signals separate S2
+    from the control from when (:func:`first_signal_sentence`)."""
+    runs = max(seeds.get(s, 0) for s in COLLAPSE)
+    return (f"over {runs} seeds of the replicated study (with {seeds.get(CONTROL, 0)} of {CONTROL}), "
+            + first_signal_sentence(table, setting="S2"))
+
+
+def one_run_sentence(series: Sequence[Mapping], verdicts: Sequence[Mapping], *, replicate: str) -> str:
+    """One seed of the study against its own bands, in one sentence: how much each control moves
+    Track II against S2, and on how many signals each collapse setting separates from it
+    (``verdicts``: :func:`sigma_lib.report.controls.verdict_table` of ``series``)."""
+    from .controls import control_shares
+
+    present = list(dict.fromkeys(r["setting"] for r in series))
+    g_last = max(r["generation"] for r in series)
+    shares = control_shares(series, "drift_U")
+    pairs = [k for k in verdicts[0] if " vs " in k]
+    moved = [f"{c} moves Track II {v:.2f} times as much as S2" for c, v in shares.items()]
+    separated = [f"{k.split(' vs ')[0]} separates from {k.split(' vs ')[1]} on "
+                 f"{sum(v[k] is not None for v in verdicts)} of {len(verdicts)} signals" for k in pairs]
+    return (f"in the replicated study's {replicate} ({', '.join(present)}; {g_last} generations; one run's bands), "
+            + "; ".join(moved + separated))
+
+
+def frechet_sentence(rows: Sequence[Mapping], *, band: float, replicate: str) -> str:
+    """The Fréchet distance of each setting at the last generation, its change from generation 0
+    and the band (twice ``band``, the bootstrap sd of one checkpoint)."""
+    g_last = max(r["generation"] for r in rows)
+    last = {r["setting"]: r for r in rows if r["generation"] == g_last}
+    return (f"At generation {g_last} ({replicate}): "
+            + "; ".join(f"{s} {r['frechet']:.3f} (change {r['frechet_change']:+.3f})" for s, r in last.items())
+            + f", band ±{2 * band:.3f} around each checkpoint.")
+
+
+def new_real_provenance(runs: Mapping[str, Sequence]) -> list[dict]:
+    """Are the new-real contexts what the control's name says? Per seed with a committed new-real
+    folder: the generations, the windows per generation, the windows shared between two generations
+    (0: new real text every generation) and the windows that are also held-out or training contexts
+    of the frozen TECH assets (0: never evaluated on, never in S1/S2's real data), from the
+    ``real_context_ids`` each generation's ``metrics.json`` records."""
+    import json
+
+    from ..corpus.assets import load_contexts
+    from ..recursion.checkpoint import generation_dir
+
+    frozen = {"heldout": {c["id"] for c in load_contexts(split="heldout")},
+              "train": {c["id"] for c in load_contexts(split="train")}}
+    out = []
+    for name, folders in runs.items():
+        for folder in [f for f in folders if f.name == CONTROL]:
+            gens = sorted(int(p.name.split("_")[1]) for p in (folder / CONTROL).glob("gen_*"))
+            ids = [json.loads((generation_dir(folder, CONTROL, g) / "metrics.json").read_text())["real_context_ids"]
+                   for g in gens]
+            seen = [i for block in ids for i in block]
+            out.append({"seed": name, "generations": len(gens), "windows per generation": min(map(len, ids)),
+                        "repeated across generations": len(seen) - len(set(seen)),
+                        "also held out": len(set(seen) & frozen["heldout"]),
+                        "also training contexts": len(set(seen) & frozen["train"])})
+    return out
+
+
+def provenance_sentence(rows: Sequence[Mapping]) -> str:
+    """:func:`new_real_provenance` in words: whether every seed's new-real trained on new, unused text."""
+    bad = [r["seed"] for r in rows if r["repeated across generations"] or r["also held out"]
+           or r["also training contexts"]]
+    if bad:
+        return f"**new-real is not what its name says in {', '.join(bad)}**: it reuses windows (see the table)."
+    return (f"In every seed ({', '.join(r['seed'] for r in rows)}) new-real trained on new TECH windows every "
+            "generation, none of them held out or among the training contexts.")
