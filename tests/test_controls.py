@@ -137,3 +137,16 @@ def test_the_book_says_plainly_how_much_the_controls_move_a_signal():
     assert "about half as much as" in ctl.share_in_words({"repeat-real": 0.5})
     assert "every control moves it the other way" in ctl.share_in_words({"new-real": -0.43})
     assert "new-real −0.43" in ctl.share_in_words({"new-real": -0.43})
+
+
+def test_the_collapse_summary_names_track_ii_verdict_the_count_and_the_largest_share():
+    from sigma_lib.report import controls as ctl
+
+    verdicts = [{"signal": ctl.SIGNAL_LABELS["drift_U"], "verdict": "does not separate"},
+                {"signal": ctl.SIGNAL_LABELS["distinct_2"], "verdict": "separates"},
+                {"signal": ctl.SIGNAL_LABELS["rankme"], "verdict": "partly"}]
+    text = ctl.collapse_summary(verdicts, {"repeat-real": 1.034, "accumulate": -0.09})
+    assert text == ("On this book's run, Track II does not separate S1 and S2 from all 2 controls beyond noise "
+                    "(1 of 3 signals do); the control that moves it most (repeat-real) moves it 1.03 times as much "
+                    "as S2.")
+    assert "(accumulate) moves it 0.50 times" in ctl.collapse_summary(verdicts, {"accumulate": 0.5})

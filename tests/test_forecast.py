@@ -223,3 +223,35 @@ def test_dmd_eigenvalues_agree_with_pydmd_when_installed():
     theirs = pydmd.DMD(svd_rank=ours.rank, exact=True)
     theirs.fit(S.T)
     np.testing.assert_allclose(np.sort_complex(ours.eigenvalues), np.sort_complex(theirs.eigs), atol=1e-8)
+
+
+def _error_row(horizon, maes, noise, n=2, run="r", setting="S1"):
+    """A row of error_table's shape with the given MAE per method (each method wins once per forecast it is best)."""
+    best = min(maes, key=maes.get)
+    return {"run": run, "setting": setting, "horizon": horizon, "n_forecasts": n,
+            **{f"{m}_mae": maes[m] for m in fc.METHODS}, **{f"{m}_wins": n if m == best else 0 for m in fc.METHODS},
+            "noise_2sd": noise, "best_mae": best}
+
+
+def test_the_dmd_sentence_counts_groups_forecasts_and_gaps_beyond_noise():
+    rows = [_error_row(1, {"persistence": 1.0, "linear": 3.0, "dmd": 2.0}, 0.5),
+            _error_row(2, {"persistence": 1.0, "linear": 3.0, "dmd": 1.2}, 0.5),
+            _error_row(3, {"persistence": 4.0, "linear": 3.0, "dmd": 1.0}, 0.1)]
+    text = rf.dmd_sentence(rows)
+    assert text.startswith("**DMD does not beat the baselines on these runs.** Of the 3 groups")
+    assert "DMD has the smallest MAE in 1, persistence in 2, linear extrapolation in 0" in text
+    assert "DMD beats persistence in 1 groups and linear extrapolation in 3" in text
+    assert "Of the 6 single forecasts, DMD wins 2, persistence 4 and linear extrapolation 0" in text
+    assert text.endswith("In 2 of the 3 groups the best MAE is smaller than the second best by more than the targets' "
+                         "2 sd noise.")
+    rows[0] = _error_row(1, {"persistence": 2.0, "linear": 3.0, "dmd": 1.0}, 0.5)
+    assert rf.dmd_sentence(rows).startswith("**DMD has the smallest error in more groups than either baseline**")
+
+
+def test_the_late_origin_sentence_names_the_best_method_per_horizon():
+    rows = [_error_row(1, {"persistence": 6.13, "linear": 10.1, "dmd": 7.561}, 0.5, n=15),
+            _error_row(2, {"persistence": 9.0, "linear": 17.1, "dmd": 1.23}, 0.5, n=9)]
+    text = rf.late_origin_sentence(rows)
+    assert text.startswith(r"From origins $t \ge 2$ only")
+    assert text.endswith("$k$ = 1: **persistence** (persistence 6.13, linear 10.1, dmd 7.56 nats; 15 forecasts); "
+                         "$k$ = 2: **dmd** (persistence 9, linear 17.1, dmd 1.23 nats; 9 forecasts).")

@@ -97,3 +97,28 @@ def test_the_committed_seed_runs_are_verified_replicates_of_the_default_protocol
     kept = table.get("seed-1-theta0-kept")
     if kept is not None:  # only the recursion's seed differs from seed 0
         assert (kept["recursion seed"], kept["theta_0 seed"], kept["index-set seed"]) == (1, 0, 0)
+
+
+def _verdict_rows(changed):
+    """Rows of the chapter's s2_vs_s1 table: generations 2 and 3, the rows in ``changed`` flip."""
+    out = []
+    for i, (signal, g) in enumerate([("distinct-2", 2), ("distinct-2", 3), ("HHI", 2), ("HHI", 3)]):
+        runs = "no difference" if i in changed else ("S2 ahead" if i == 3 else "no difference")
+        one = "S2 ahead" if i in changed else runs
+        out.append({"signal": signal, "generation": g, "one run says": one, "runs say": runs,
+                    "changed": "yes" if one != runs else ""})
+    return out
+
+
+def test_the_s2_against_s1_summary_counts_changed_verdicts_and_signals_ahead_at_the_last_generation():
+    text = rep.s2_s1_summary(_verdict_rows({1}), 3)
+    assert text == ("against the spread between 3 independent runs of the small model, 1 of 4 S2-against-S1 verdicts "
+                    "(signal and generation) change from what one run's own bands say; at generation 3, S2 is ahead "
+                    "of S1 beyond run-to-run noise for 1 of 2 signals")
+
+
+def test_the_changed_verdicts_are_named_or_none_is_said():
+    assert rep.changed_verdicts_sentence(_verdict_rows(set())).startswith("No verdict changes")
+    text = rep.changed_verdicts_sentence(_verdict_rows({0, 1}))
+    assert text == ("2 of the 4 verdicts change when the band is the spread between runs: distinct-2 at $g$ = 2 "
+                    "(S2 ahead → no difference); distinct-2 at $g$ = 3 (S2 ahead → no difference).")

@@ -224,6 +224,19 @@ def share_in_words(shares: Mapping[str, float], reference: str = "S2") -> str:
             f"(control / {reference} change at the last generation: {listed})")
 
 
+def collapse_summary(verdicts: Sequence[Mapping], track2_shares: Mapping[str, float]) -> str:
+    """The chapter's finding in one sentence (glued into the introduction): Track II's verdict among
+    the :func:`verdict_table` rows ``verdicts`` against all the controls, how many signals separate,
+    and how much the control that moves Track II most moves it, as a multiple of S2's change
+    (``track2_shares``: :func:`control_shares` of ``drift_U``)."""
+    track2 = next(v for v in verdicts if v["signal"] == SIGNAL_LABELS["drift_U"])
+    n_sep = sum(v["verdict"] == "separates" for v in verdicts)
+    most = max(track2_shares, key=track2_shares.get)
+    return (f"On this book's run, Track II {track2['verdict']} S1 and S2 from all {len(track2_shares)} controls beyond "
+            f"noise ({n_sep} of {len(verdicts)} signals do); the control that moves it most ({most}) "
+            f"moves it {track2_shares[most]:.2f} times as much as S2.")
+
+
 def long_to_wide(series: Sequence[Mapping]) -> list[dict]:
     """The series as one row per ``(setting, generation)`` with ``<signal>``, ``<signal>_sd`` and
     ``<signal>_change`` columns, in the series' order (for plotting with

@@ -22,6 +22,7 @@ from ..maths.forecast import METHODS, forecast_drift, log_spectrum, winners
 from ..maths.observed import select_observed_indices
 from ..recursion.checkpoint import generation_dir, load_embeddings
 from . import run_report as rr
+from .book import fmt_sig
 from .plots import panel_grid
 
 
@@ -152,6 +153,41 @@ def dmd_verdict(summary: list[dict]) -> dict:
             "dmd_beats_linear": sum(r["dmd_mae"] < r["linear_mae"] for r in summary),
             "forecasts": sum(r["n_forecasts"] for r in summary),
             **{f"{m}_wins": sum(r[f"{m}_wins"] for r in summary) for m in METHODS}}
+
+
+def dmd_sentence(summary: list[dict]) -> str:
+    """The chapter's verdict on DMD in words, from the rows of an :func:`error_table` per run, setting
+    and horizon: whether DMD beats the baselines (in bold), in how many groups each method has the
+    smallest mean absolute error, in how many DMD beats each baseline, how many single forecasts each
+    method wins (ties count for each), and in how many groups the best error is smaller than the
+    second best by more than the targets' 2 sd index-set noise."""
+    v = dmd_verdict(summary)
+    best = {m: sum(r["best_mae"] == m for r in summary) for m in METHODS}
+    gap_beyond_noise = sum(sorted(r[f"{m}_mae"] for m in METHODS)[1] - min(r[f"{m}_mae"] for m in METHODS)
+                           > r["noise_2sd"] for r in summary)
+    plain = ("**DMD does not beat the baselines on these runs.**"
+             if best["dmd"] < max(best["persistence"], best["linear"])
+             else "**DMD has the smallest error in more groups than either baseline**, on runs this short.")
+    return (f"{plain} Of the {v['groups']} groups (run, setting, horizon), DMD has the smallest MAE in "
+            f"{v['dmd_best']}, persistence in {best['persistence']}, linear extrapolation in {best['linear']}; DMD "
+            f"beats persistence in {v['dmd_beats_persistence']} groups and linear extrapolation in "
+            f"{v['dmd_beats_linear']}. Of the {v['forecasts']} single forecasts, DMD wins {v['dmd_wins']}, persistence "
+            f"{v['persistence_wins']} and linear extrapolation {v['linear_wins']} (ties count for each). In "
+            f"{gap_beyond_noise} of the {v['groups']} groups the best MAE is smaller than the second best by more "
+            "than the targets' 2 sd noise.")
+
+
+def late_origin_sentence(by_horizon: list[dict]) -> str:
+    """Per horizon, the method with the smallest pooled mean absolute error and every method's error
+    (nats, with the number of forecasts), from an :func:`error_table` by horizon of the forecasts made
+    from origins ``t >= 2`` only (so that a jump at the first generation does not dominate)."""
+    parts = []
+    for r in by_horizon:
+        maes = ", ".join(m + " " + fmt_sig(r[m + "_mae"], 3) for m in METHODS)
+        parts.append(f"$k$ = {r['horizon']}: **{r['best_mae']}** ({maes} nats; {r['n_forecasts']} forecasts)")
+    return (r"From origins $t \ge 2$ only (forecasts that have seen at least two generations, so that a jump at the "
+            "first generation does not dominate), the method with the smallest pooled MAE per horizon: "
+            + "; ".join(parts) + ".")
 
 
 # -- figures ---------------------------------------------------------------------------------------

@@ -308,3 +308,28 @@ def find_real_replicates(root=None) -> dict[str, list]:
         if verified:
             out[seed_dir.name] = verified
     return out
+
+
+def s2_s1_summary(table: Sequence[Mapping], n_runs: int) -> str:
+    """The chapter's finding on S2 against S1 in one clause (glued into the introduction): of the
+    verdicts per signal and generation (rows of the chapter's ``s2_vs_s1`` table, ``changed`` non-empty
+    where the verdict over ``n_runs`` runs differs from one run's), how many change, and at the last
+    generation for how many signals S2 is ahead of S1 beyond run-to-run noise."""
+    changed = [r for r in table if r["changed"]]
+    g_last = max(r["generation"] for r in table)
+    at_last = [r for r in table if r["generation"] == g_last]
+    return (f"against the spread between {n_runs} independent runs of the small model, {len(changed)} of {len(table)} "
+            f"S2-against-S1 verdicts (signal and generation) change from what one run's own bands say; at "
+            f"generation {g_last}, S2 is ahead of S1 beyond run-to-run noise for "
+            f"{sum(r['runs say'] == 'S2 ahead' for r in at_last)} of {len(at_last)} signals")
+
+
+def changed_verdicts_sentence(table: Sequence[Mapping]) -> str:
+    """Which S2-against-S1 verdicts (rows of the chapter's ``s2_vs_s1`` table) change when the band is
+    the spread between runs instead of one run's own: "No verdict changes" or how many do, each named
+    by signal and generation with its verdict from one run and from the runs."""
+    changed = [r for r in table if r["changed"]]
+    return (("No verdict changes: " if not changed else
+             f"{len(changed)} of the {len(table)} verdicts change when the band is the spread between runs: ")
+            + "; ".join(f"{r['signal']} at $g$ = {r['generation']} ({r['one run says']} → {r['runs say']})"
+                        for r in changed) + ".")

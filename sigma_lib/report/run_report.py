@@ -24,6 +24,7 @@ from ..recursion.checkpoint import (
     read_done,
 )
 from ..recursion.measures import HHI_BUCKETS, HHI_N
+from .book import fmt_sig
 
 PAPER_FILE = Path(__file__).resolve().parent.parent / "data" / "paper_reported.json"
 
@@ -170,6 +171,39 @@ def c4_merged(gen_rows: list[dict], paper_c4: dict) -> list[dict]:
             row["S1_over_paper_U"] = _ratio(row.get("S1_drift_U"), row["paper_drift_U"])
         rows.append(row)
     return rows
+
+
+def track1_gap_sentence(const: dict, found: dict | None, finals: list[dict], *, d: int, n_paper: int | None) -> str:
+    """Where the constant gap between the paper's two C.4 series comes from, in words (the appendix).
+
+    ``const`` is :func:`sigma_lib.maths.track1_offset.gap_constant` of the printed series, ``found``
+    its :func:`~sigma_lib.maths.track1_offset.integer_counts` at the encoder width ``d`` (``None``: no
+    whole count makes the gaps, and the sentence says the count explanation fails), ``finals`` the
+    paper's Table 1 gap and the count ratio it needs per setting, ``n_paper`` the largest count
+    recovered. The sentence gives the derived gap, the counts ``n_0`` and ``n_g`` that make every gap
+    ``d log(n_g/n_0)``, that no fixed-size normalisation reproduces it while dividing by the count
+    does, and which of Table 1's rows (S1, S2) share that gap.
+    """
+    if found is None:
+        return (f"No whole count $n_0 \\le 5000$ makes the gaps $d\\log(n_g/n_0)$ at $d$ = {d}: the count "
+                "explanation fails.")
+    others = [g for g in const["other_generations"] if g >= 2]
+    s1 = next((r for r in finals if r["setting"] == "S1"), None)
+    s2 = next((r for r in finals if r["setting"] == "S2"), None)
+    return (
+        f"**Derived gap:** {fmt_sig(const['constant'], 7)} nats at {const['n_at_constant']} of the "
+        f"{const['n_generations']} generations from 2 on (the others: generation{'s' if len(others) > 1 else ''} "
+        f"{', '.join(map(str, others))}). At $d$ = {d} every gap is $d\\log(n_g/n_0)$ with whole counts: "
+        f"$n_0$ = {found['n0']}, $n_g$ between {min(found['counts'][1:])} and {max(found['counts'])}, to within "
+        f"{fmt_sig(found['max_residual'], 2)} of a whole number; no other encoder width tried does this. "
+        f"**No fixed-size normalisation reproduces it** (each predicts a gap of 0); dividing the Gram by the number "
+        f"of embeddings actually used, in Track II only, does: "
+        f"{d}·log({n_paper}/{found['n0']}) = {fmt_sig(d * np.log(n_paper / found['n0']), 7)} nats. "
+        + (f"The paper's Table 1 S1 row has the same gap ({fmt_sig(s1['gap'], 4)} nats), so its C.4 series is S1; "
+           if s1 is not None else "")
+        + (f"its S2 row's gap ({fmt_sig(s2['gap'], 5)} nats) would need {fmt_sig(s2['ratio'], 3)} times more "
+           f"embeddings at $g_\\max$ than at $g = 0$, which no count of at most {n_paper} allows: S2's Track I was not "
+           f"computed the same way, or not from the same counts." if s2 is not None else ""))
 
 
 def recorded_metrics(folder: str | Path) -> dict:
