@@ -53,15 +53,17 @@ book: setup $(GENERATED)
 
 # The real-LM chapter reads the committed run, so it is re-executed when the run changes; the
 # results page reads the theorem tables, the recursion run and every committed run; the results,
-# metrics and collapse chapters judge the claims against the committed replicates too.
+# metrics and collapse chapters judge the claims against the committed replicates too, and the results
+# and collapse chapters read the replicated real-LM study (runs/real-rep/) as well.
 SEED_RUNS := $(wildcard runs/default-seeds/*/checksums.json)
-book/generated/real_lm.ipynb: $(wildcard runs/real-cpu/checksums.json) $(wildcard runs/real-rep/*/*/checksums.json)
+REP_RUNS  := $(wildcard runs/real-rep/*/*/checksums.json)
+book/generated/real_lm.ipynb: $(wildcard runs/real-cpu/checksums.json) $(REP_RUNS)
 book/generated/forecast.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
-book/generated/results.ipynb: book/generated/theorems.ipynb book/generated/recursion.ipynb $(wildcard runs/*/checksums.json) $(SEED_RUNS)
+book/generated/results.ipynb: book/generated/theorems.ipynb book/generated/recursion.ipynb $(wildcard runs/*/checksums.json) $(SEED_RUNS) $(REP_RUNS)
 # The report chapters only read the recursion chapter's run (and, for the controls, the committed runs).
 book/generated/metrics.ipynb book/generated/appendix.ipynb: book/generated/recursion.ipynb
 book/generated/metrics.ipynb: $(SEED_RUNS)
-book/generated/collapse.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json) $(SEED_RUNS)
+book/generated/collapse.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json) $(SEED_RUNS) $(REP_RUNS)
 # Run to run: the book's run (seed 0) beside its committed replicates.
 book/generated/replicates.ipynb: book/generated/recursion.ipynb $(SEED_RUNS)
 # Sigma against known answers: its dose-response reads theta_0 of the recursion run and of the committed runs.
