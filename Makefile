@@ -128,19 +128,22 @@ run-seed: setup
 # goes on to 20 generations with `make run-rep SEED=0 REP_GENERATIONS=20` (a run resumes and grows).
 SEED ?= 0
 REP_GENERATIONS ?= 10
-comma := ,
-space := $(empty) $(empty)
 # One committed folder per setting (runs/real-rep/seed-N/<setting>/: 20 generations of one setting fit
-# in 25 MiB, three do not); `make export-rep SEED=N` commits what a run has finished so far.
+# in 25 MiB, three do not). The run grows one setting at a time (S2, then S2 and new-real, ...: S1 still
+# shares S2's first generation) and each setting is exported as soon as it finishes, ready to commit:
+# a setting left unfinished when the machine goes away starts again (no weights are committed).
+# `make export-rep SEED=N` exports what a run has finished so far.
 REP_SETTINGS ?= S2 new-real S1
 run-rep: setup
-	$(RECURSION) --profile real-rep --run-dir outputs/real-rep/seed-$(SEED) --cache-dir outputs/cache \
-	  --set seed=$(SEED) --set generations=$(REP_GENERATIONS) --set settings=$(subst $(space),$(comma),$(REP_SETTINGS))
-	$(MAKE) export-rep SEED=$(SEED)
-export-rep: setup
-	for s in $(REP_SETTINGS); do \
-	  $(BIN)/python -m sigma_lib.recursion.export outputs/real-rep/seed-$(SEED) runs/real-rep/seed-$(SEED)/$$s --settings $$s || exit 1; \
+	sets=""; for s in $(REP_SETTINGS); do \
+	  sets="$${sets:+$$sets,}$$s"; \
+	  $(RECURSION) --profile real-rep --run-dir outputs/real-rep/seed-$(SEED) --cache-dir outputs/cache \
+	    --set seed=$(SEED) --set generations=$(REP_GENERATIONS) --set settings=$$sets || exit 1; \
+	  $(EXPORT_REP) || exit 1; \
 	done
+EXPORT_REP = $(BIN)/python -m sigma_lib.recursion.export outputs/real-rep/seed-$(SEED) runs/real-rep/seed-$(SEED)/$$s --settings $$s
+export-rep: setup
+	for s in $(REP_SETTINGS); do $(EXPORT_REP) || exit 1; done
 
 # On a GPU machine (App. C.3's protocol: 50 generations of S1 and S2, bf16).
 run-paper: setup
