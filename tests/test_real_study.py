@@ -151,3 +151,20 @@ def test_provenance_sentence_says_when_the_control_reuses_text():
     assert rst.provenance_sentence([good]).startswith("In every seed (seed-0) new-real trained on new TECH windows")
     bad = dict(good, seed="seed-1", **{"also held out": 2})
     assert "not what its name says in seed-1" in rst.provenance_sentence([good, bad])
+
+
+def test_in_words_says_once_that_one_seed_gives_no_interval():
+    one = [r for r in study() if r["replicate"] == "seed-0"]
+    assert rst.in_words(rst.first_signal_table(rst.against_control(one))) == (
+        "S2 and S1 share only one seed with new-real so far: no run-to-run interval yet.")
+
+
+def test_a_claim_resting_on_one_seed_is_untestable_against_run_to_run_noise():
+    from sigma_lib.report import controls as ctl
+    from sigma_lib.report.claims import UNTESTABLE
+
+    series = [dict(r, signal=key) for key, _, _, _ in ctl.SIGNALS for r in study() if r["signal"] == "drift_U"]
+    one = [r for r in series if r["replicate"] == "seed-0"]
+    assert {c["verdict"] for c in rst.real_claims(one, {})} == {UNTESTABLE}
+    judged = {c["id"]: c for c in rst.real_claims(series, {})}
+    assert judged["E4"]["runs"] == 3 and judged["E4"]["verdict"] != UNTESTABLE

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from typing import Mapping, Sequence
 
+from .claims import UNTESTABLE
 from .controls import COLLAPSE, SIGNAL_LABELS
 from .replicates import first_signal, load_replicates, paired_differences, replicate_summary, slopes
 
@@ -154,7 +155,10 @@ def real_claims(series: Sequence[Mapping], runs: Mapping[str, Sequence], *, leve
 
     buckets = {name: rr.bucket_table(f) for name, folders in runs.items() for f in folders if f.name == "S1"}
     paper_signals = [r for r in series if r["signal"] != FRECHET]
-    return replicate_claims(paper_signals, buckets=buckets, level=level)
+    judged = replicate_claims(paper_signals, buckets=buckets, level=level)
+    # one seed gives no interval: such a claim cannot be judged against run-to-run noise yet
+    return [c if c["runs"] >= 2 else {**c, "verdict": UNTESTABLE, "value": c["value"] + " (one seed)"}
+            for c in judged]
 
 
 def differences_wide(differences: Sequence[Mapping], *, baseline: int = 0) -> list[dict]:
@@ -170,8 +174,11 @@ def differences_wide(differences: Sequence[Mapping], *, baseline: int = 0) -> li
 def in_words(table: Sequence[Mapping]) -> str:
     """The first-signal table in words: one clause per collapse setting and baseline it has, then
     whether a surface signal leads Track II (:func:`surface_sentence`)."""
-    clauses = [first_signal_sentence(table, setting=s, baseline=b) for s in ("S2", "S1") for b in (0, 1)
-               if any(f"{s} from g{b}" in r for r in table)]
+    settings = [s for s in ("S2", "S1") if any(f"{s} from g0" in r for r in table)]
+    if all(r[f"{s} from g{b}"] in ("one seed", "–") for r in table for s in settings for b in (0, 1)):
+        return (f"{' and '.join(settings)} share only one seed with {CONTROL} so far: "
+                "no run-to-run interval yet.")
+    clauses = [first_signal_sentence(table, setting=s, baseline=b) for s in settings for b in (0, 1)]
     text = "; ".join(clauses)
     return (text[:1].upper() + text[1:] + ". " + surface_sentence(table)).strip()
 
