@@ -144,10 +144,11 @@ def panel_grid(n: int, figsize_per_panel, max_columns: int = 2):
 
 
 def signals_grid(rows: Iterable[Mapping], labels: Mapping[str, str], columns: int = 3, figsize_per_panel=(4.33, 3.5),
-                 band_label: str = "±2 sd"):
+                 band_label: str = "±2 sd", *, zero_everywhere: bool = False):
     """One panel per signal of ``labels`` (``{column: axis label}``), every setting in ``rows`` with
     its ``±2 <column>_sd`` band, and the settings' legend in the first free panel; drift panels get
-    a zero line. ``rows`` are wide rows (:func:`sigma_lib.report.controls.long_to_wide`)."""
+    a zero line, every panel with ``zero_everywhere`` (differences from a control).
+    ``rows`` are wide rows (:func:`sigma_lib.report.controls.long_to_wide`)."""
     import matplotlib.pyplot as plt
 
     rows = list(rows)
@@ -156,7 +157,7 @@ def signals_grid(rows: Iterable[Mapping], labels: Mapping[str, str], columns: in
     fig, axes = plt.subplots(nrows, columns, figsize=(figsize_per_panel[0] * columns, figsize_per_panel[1] * nrows),
                              squeeze=False)
     for ax, (key, label) in zip(axes.flat, labels.items()):
-        plot_settings(ax, rows, key, f"{key}_sd", ylabel=label, zero=key.startswith("drift_"))
+        plot_settings(ax, rows, key, f"{key}_sd", ylabel=label, zero=zero_everywhere or key.startswith("drift_"))
         ax.get_legend().remove()
     for ax in list(axes.flat)[len(labels):]:
         ax.axis("off")
