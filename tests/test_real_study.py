@@ -168,3 +168,10 @@ def test_a_claim_resting_on_one_seed_is_untestable_against_run_to_run_noise():
     assert {c["verdict"] for c in rst.real_claims(one, {})} == {UNTESTABLE}
     judged = {c["id"]: c for c in rst.real_claims(series, {})}
     assert judged["E4"]["runs"] == 3 and judged["E4"]["verdict"] != UNTESTABLE
+
+
+def test_in_words_names_a_one_seed_setting_once():
+    two_s2 = [r for r in study() if r["setting"] != "S1" or r["replicate"] == "seed-0"]
+    words = rst.in_words(rst.first_signal_table(rst.against_control(two_s2)))
+    assert words.count("S1 and new-real share only one seed") == 1
+    assert words.count("separate S2 from new-real") == 2  # from g0 and from g1

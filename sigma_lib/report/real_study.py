@@ -114,7 +114,7 @@ def study_slopes(series: Sequence[Mapping], *, level: float = 0.95) -> list[dict
 def first_signal_sentence(table: Sequence[Mapping], *, setting: str = "S2", baseline: int = 0) -> str:
     """In words: which signals separate ``setting`` from the control over seeds, and from when."""
     column = f"{setting} from g{baseline}"
-    cells = {r["signal"]: r.get(column) for r in table if r.get(column) is not None}
+    cells = {r["signal"]: r.get(column) for r in table if r.get(column) not in (None, "–")}
     if not cells:
         return f"{setting} is not in the study's committed runs"
     if all(c == "one seed" for c in cells.values()):
@@ -143,7 +143,8 @@ def surface_sentence(table: Sequence[Mapping], *, setting: str = "S2", baseline:
     said = "never" if track2 == "never" else f"from $g$ = {track2}"
     if not earlier:
         return f"No surface signal separates {setting} from {CONTROL} before Track II ({said})."
-    return (f"A cheap surface signal discriminates better than Sigma here: {' and '.join(earlier)} separate "
+    verb = "separates" if len(earlier) == 1 else "separate"
+    return (f"A cheap surface signal discriminates better than Sigma here: {' and '.join(earlier)} {verb} "
             f"{setting} from {CONTROL} before Track II does ({said}).")
 
 
@@ -178,7 +179,11 @@ def in_words(table: Sequence[Mapping]) -> str:
     if all(r[f"{s} from g{b}"] in ("one seed", "–") for r in table for s in settings for b in (0, 1)):
         return (f"{' and '.join(settings)} share only one seed with {CONTROL} so far: "
                 "no run-to-run interval yet.")
-    clauses = [first_signal_sentence(table, setting=s, baseline=b) for s in settings for b in (0, 1)]
+    clauses = []
+    for s in settings:
+        one_seed = all(r[f"{s} from g{b}"] in ("one seed", "–") for r in table for b in (0, 1))
+        clauses += ([first_signal_sentence(table, setting=s)] if one_seed else
+                    [first_signal_sentence(table, setting=s, baseline=b) for b in (0, 1)])
     text = "; ".join(clauses)
     return (text[:1].upper() + text[1:] + ". " + surface_sentence(table)).strip()
 
