@@ -23,7 +23,7 @@ import math
 from typing import Mapping, Sequence
 
 from .claims import UNTESTABLE
-from .controls import COLLAPSE, SIGNAL_LABELS
+from .controls import COLLAPSE, SIGNAL_LABELS, merge_series
 from .replicates import first_signal, load_replicates, paired_differences, replicate_summary, slopes
 
 CONTROL = "new-real"
@@ -40,14 +40,10 @@ def frechet_rows(folders: Sequence, *, reference, replicate: str, n_draws: int, 
     from .reference_distance import frechet_band, frechet_series
 
     band = frechet_band(folders[0], reference=reference, n_draws=n_draws, seed=seed) if n_draws > 0 else math.nan
-    rows, seen = [], set()
-    for folder in folders:
-        series = [r for r in frechet_series(folder, reference=reference) if r["setting"] not in seen]
-        rows += [{"source": replicate, "replicate": replicate, "setting": r["setting"], "generation": r["generation"],
-                  "signal": FRECHET, "value": r["frechet"], "change": r["frechet_change"], "sd": band}
-                 for r in series]
-        seen |= {r["setting"] for r in series}
-    return rows
+    per_folder = [[{"source": replicate, "replicate": replicate, "setting": r["setting"], "generation": r["generation"],
+                    "signal": FRECHET, "value": r["frechet"], "change": r["frechet_change"], "sd": band}
+                   for r in frechet_series(folder, reference=reference)] for folder in folders]
+    return merge_series(*per_folder)  # a setting already read from an earlier folder is skipped
 
 
 def load_study(runs: Mapping[str, Sequence], *, reference=None, n_draws: int, seed: int = 0) -> list[dict]:
