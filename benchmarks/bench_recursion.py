@@ -145,6 +145,9 @@ def bench_model(name: str, precisions: list[str], a) -> None:
         print(f"  {precision:<9} {limit:7.0f} {shapes:7.0f} {st.tokens_per_second:12.0f} "
               f"{st.tokens_per_second * 2 * n_params / 1e9 / shapes:9.1%} {today:11.0f} {new:9.0f} {new / today:6.2f} "
               f"{new * per_token / limit:9.1%} {new * per_token / shapes:9.1%}")
+        print(f"  {'':<9} sampling's seconds: prompts' forward {st.prompt_seconds / st.seconds:.0%}, nucleus draws "
+              f"{st.nucleus_seconds / st.seconds:.0%}, decoding steps' forward and batching "
+              f"{1 - (st.prompt_seconds + st.nucleus_seconds) / st.seconds:.0%}")
     if a.profile:
         for precision in precisions:
             profile_steps(model, path, ids[: cfg.batch_size], mask[: cfg.batch_size], prompts[: a.batch_size],

@@ -175,3 +175,23 @@ def test_in_words_names_a_one_seed_setting_once():
     words = rst.in_words(rst.first_signal_table(rst.against_control(two_s2)))
     assert words.count("S1 and new-real share only one seed") == 1
     assert words.count("separate S2 from new-real") == 2  # from g0 and from g1
+
+
+def test_a_committed_seed_recomputes_to_its_stored_table_on_the_shared_index_sets():
+    # seed-1's runs use seed 0's index sets (index_seed = 0): recomputing with seed 1's would differ by nats
+    from sigma_lib.report.replicates import find_real_replicates
+
+    runs = {k: [f for f in v if f.name == "S2"] for k, v in find_real_replicates().items() if k == "seed-1"}
+    if not runs.get("seed-1"):
+        pytest.skip("no committed seed-1 S2 run")
+    rows = rst.recomputation_check(runs)
+    assert [(r["seed"], r["setting"], r["largest difference"]) for r in rows] == [("seed-1", "S2", 0.0)]
+    assert rows[0]["checkpoints"] >= 2
+    assert "give the engine's tables" in rst.recomputation_sentence(rows)
+
+
+def test_recomputation_sentence_names_a_folder_that_differs():
+    rows = [{"seed": "seed-0", "setting": "S2", "checkpoints": 11, "largest difference": 0.0},
+            {"seed": "seed-1", "setting": "S1", "checkpoints": 11, "largest difference": 0.25}]
+    text = rst.recomputation_sentence(rows)
+    assert "seed-1 S1" in text and "seed-0" not in text and "0.25" in text

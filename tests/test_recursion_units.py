@@ -5,7 +5,7 @@ import torch
 from sigma_lib.recursion.checkpoint import GenerationWriter, read_done
 from sigma_lib.recursion.config import run_config
 from sigma_lib.recursion.data import encode_blocks, mixture_indices
-from sigma_lib.recursion.sampling import nucleus_sample, sample, truncate_at_eos
+from sigma_lib.recursion.sampling import SampleStats, nucleus_sample, sample, truncate_at_eos
 from sigma_lib.recursion.seeds import derive_seed
 
 
@@ -90,6 +90,14 @@ def test_sampling_does_not_depend_on_batching_or_the_cache(tiny_gpt):
     with pytest.raises(ValueError, match="at least one token"):
         sample(tiny_gpt, [[]], [0], 4)
     assert truncate_at_eos([5, 6, 0, 7], 0) == [5, 6] and truncate_at_eos([5], None) == [5]
+
+
+def test_sample_stats_split_the_seconds(tiny_gpt):
+    stats = SampleStats()
+    sample(tiny_gpt, [[1, 2, 3], [4, 5]], [1, 2], 6, batch_size=1, stats=stats)
+    assert stats.new_tokens == 12
+    assert 0 < stats.prompt_seconds and 0 < stats.nucleus_seconds
+    assert stats.prompt_seconds + stats.nucleus_seconds < stats.seconds
 
 
 def test_mixture_constant_budget():

@@ -16,10 +16,14 @@ from tqdm import tqdm
 
 @dataclass
 class SampleStats:
-    """Tokens generated and seconds spent (for tokens/s)."""
+    """Tokens generated and seconds spent (for tokens/s), with two parts of those seconds: the
+    forward passes over the prompts (``prompt_seconds``) and the nucleus draws (``nucleus_seconds``);
+    the rest is the forward passes of the decoding steps and the batching around them."""
 
     new_tokens: int = 0
     seconds: float = 0.0
+    prompt_seconds: float = 0.0
+    nucleus_seconds: float = 0.0
 
     @property
     def tokens_per_second(self) -> float:
@@ -104,25 +108,16 @@ def sample(model, prompts: list[list[int]], seeds: list[int], max_new_tokens: in
     t0 = time.perf_counter()
     for start in tqdm(range(0, len(order), batch_size), desc=desc, disable=not progress, leave=False):
         rows = order[start : start + batch_size]
-        # Each row's uniforms for every step, drawn at once from its own stream (the same numbers
-        # as one draw per step: torch's CPU generator fills a tensor serially).
-        draws = torch.empty((len(rows), max_new_tokens), dtype=torch.float64)
-        for r, i in enumerate(rows):
-            g = torch.Generator()
-            g.manual_seed(seeds[i])
-            draws[r] = torch.rand(max_new_tokens, generator=g, dtype=torch.float64)
-        width = max(len(prompts[i]) for i in rows)
-        ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for r, i in enumerate(rows):  # left padding
-            ids[r, width - len(prompts[i]):] = torch.tensor(prompts[i])
-            mask[r, width - len(prompts[i]):] = 1
+        draws = _row_uniforms([seeds[i] for i in rows], max_new_tokens)
+        ids, mask = _left_pad([prompts[i] for i in rows], pad_id)
+        width = ids.shape[1]
         # The attention mask is allocated at its final width once; step t uses its first columns.
         full_mask = torch.cat([mask, torch.ones((len(rows), max_new_tokens), dtype=torch.long)], dim=1).to(device)
         ids = ids.to(device)
         new = torch.empty((len(rows), max_new_tokens), dtype=torch.long, device=device)
         past = None
         for step in range(max_new_tokens):
+            t_step = time.perf_counter()
             cur_mask = full_mask[:, : width + step]
             positions = (cur_mask.cumsum(-1) - 1).clamp_min(0)
             if use_cache and past is not None:
@@ -136,7 +131,11 @@ def sample(model, prompts: list[list[int]], seeds: list[int], max_new_tokens: in
             logits = res.logits[:, -1, :]
             if banned_ids:
                 logits = logits.index_fill(1, banned, float("-inf"))
+            t_draw = time.perf_counter()
             new[:, step] = nucleus_sample(logits, draws[:, step], top_p, temperature)
+            if stats is not None:
+                stats.nucleus_seconds += time.perf_counter() - t_draw
+                stats.prompt_seconds += (t_draw - t_step) if step == 0 else 0.0
         new = new.cpu()
         for r, i in enumerate(rows):
             out[i] = new[r].tolist()
@@ -144,6 +143,28 @@ def sample(model, prompts: list[list[int]], seeds: list[int], max_new_tokens: in
         stats.new_tokens += len(prompts) * max_new_tokens
         stats.seconds += time.perf_counter() - t0
     return out
+
+
+def _row_uniforms(seeds: list[int], n: int) -> torch.Tensor:
+    """``(len(seeds), n)`` float64 U(0, 1) draws, row ``r`` from its own generator seeded ``seeds[r]``
+    (the same numbers as one draw per step: torch's CPU generator fills a tensor serially)."""
+    draws = torch.empty((len(seeds), n), dtype=torch.float64)
+    for r, seed in enumerate(seeds):
+        g = torch.Generator()
+        g.manual_seed(seed)
+        draws[r] = torch.rand(n, generator=g, dtype=torch.float64)
+    return draws
+
+
+def _left_pad(prompts: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids ``(B, W)`` left-padded with ``pad_id`` to the longest prompt, and the attention mask."""
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for r, p in enumerate(prompts):
+        ids[r, width - len(p):] = torch.tensor(p)
+        mask[r, width - len(p):] = 1
+    return ids, mask
 
 
 def truncate_at_eos(tokens: list[int], eos_id: int | None) -> list[int]:

@@ -254,3 +254,33 @@ def provenance_sentence(rows: Sequence[Mapping]) -> str:
         return f"**new-real is not what its name says in {', '.join(bad)}**: it reuses windows (see the table)."
     return (f"In every seed ({', '.join(r['seed'] for r in rows)}) new-real trained on new TECH windows every "
             "generation, none of them held out or among the training contexts.")
+
+
+def recomputation_check(runs: Mapping[str, Sequence]) -> list[dict]:
+    """Each committed folder's generations table recomputed from its stored embeddings and responses
+    (:func:`sigma_lib.report.run_report.recompute_generations`: Track I and II with drift and band,
+    distinct-2, HHI), against the table the engine wrote: one row per seed and setting with the
+    checkpoints compared and the largest absolute difference (0 when the stored table is what the
+    stored files give)."""
+    from . import run_report as rr
+
+    out = []
+    for name, folders in runs.items():
+        for folder in folders:
+            stored = [r for r in rr.load_table(folder, "generations") if r["setting"] == folder.name]
+            recomputed = [r for r in rr.recompute_generations(folder) if r["setting"] == folder.name]
+            out.append({"seed": name, "setting": folder.name, "checkpoints": len(recomputed),
+                        "largest difference": rr.largest_difference(recomputed, stored)})
+    return out
+
+
+def recomputation_sentence(rows: Sequence[Mapping], *, tolerance: float = 1e-9) -> str:
+    """:func:`recomputation_check` in words: whether every stored table is what its stored files give."""
+    n = sum(r["checkpoints"] for r in rows)
+    worst = max(r["largest difference"] for r in rows)
+    if worst <= tolerance:
+        return (f"Recomputed from the stored embeddings and responses, the {n} committed checkpoints give the "
+                f"engine's tables (largest difference {worst:.1e}): the tables below rest on what is stored.")
+    bad = [f"{r['seed']} {r['setting']}" for r in rows if r["largest difference"] > tolerance]
+    return (f"**The stored tables of {', '.join(bad)} differ from what their stored files give** (largest "
+            f"difference {worst:.3g}): do not trust them before this is explained.")

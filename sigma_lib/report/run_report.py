@@ -363,10 +363,10 @@ def committed_run(name_or_path: str | Path) -> Path | None:
 def recompute_generations(run_path: str | Path) -> list[dict]:
     """The generations table of a run recomputed from its stored embeddings and responses.
 
-    Track I and II with drift and noise band (the run's ``m``, ``seed``, ``eps``, ``n_draws`` from
-    its manifest), distinct-2, HHI and the count of empty responses are recomputed; the columns
-    that need the model weights (``NOT_RECOMPUTABLE``: held-out NLL, weight distance, training
-    loss...) are read from each generation's recorded metrics.
+    Track I and II with drift and noise band (the run's ``m``, ``eps``, ``n_draws`` and index-set
+    seed, ``index_seed`` or else ``seed``, from its manifest), distinct-2, HHI and the count of
+    empty responses are recomputed; the columns that need the model weights (``NOT_RECOMPUTABLE``:
+    held-out NLL, weight distance, training loss...) are read from each generation's recorded metrics.
     """
     from ..recursion.measures import baseline_monitor, surface_metrics, track_metrics
 
@@ -374,7 +374,8 @@ def recompute_generations(run_path: str | Path) -> list[dict]:
     cfg = json.loads((run_path / "manifest.json").read_text())["config"]
     base = generation_dir(run_path, "base", 0)
     emb0 = load_embeddings(base)
-    monitor = baseline_monitor(emb0, cfg["m"], cfg["seed"], cfg["eps"], cfg["n_draws"])
+    index_seed = cfg["seed"] if cfg.get("index_seed") is None else cfg["index_seed"]  # as RunConfig.index_seed_value
+    monitor = baseline_monitor(emb0, cfg["m"], index_seed, cfg["eps"], cfg["n_draws"])
     rows = []
     for setting in cfg["settings"]:
         for g in range(cfg["generations"] + 1):
