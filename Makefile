@@ -22,7 +22,7 @@ LIB_SOURCES := $(shell find sigma_lib -name '*.py')
 GENERATED   := $(NOTEBOOKS:%=book/generated/%.ipynb)
 PAPERMILL   := $(BIN)/papermill --no-progress-bar --cwd notebooks
 
-.PHONY: setup test book notebooks-test corpus bench clean run-real run-paper run-controls run-rep export-rep run-seed examples
+.PHONY: setup test book book-notebooks notebooks-test corpus bench clean run-real run-paper run-controls run-rep export-rep run-seed examples
 
 setup: $(STAMP)
 
@@ -46,10 +46,16 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 # Each notebook runs with the default profile into book/generated/ (re-run only when the notebook
-# or the library changes), then the HTML is built offline with warnings as errors.
-book: setup $(GENERATED)
+# or the library changes), then the HTML is built offline with warnings as errors. The notebooks run
+# BOOK_JOBS at a time: the recursion chapter (its run: two torch threads, about 10 of the 15 minutes)
+# starts first, and the chapters that do not read its run share the cores with it meanwhile.
+BOOK_JOBS ?= 2
+book: setup
+	$(MAKE) --no-print-directory -j$(BOOK_JOBS) book-notebooks
 	$(BIN)/jupyter-book build book -W -n --keep-going
 	@echo "The book is at book/_build/html/index.html"
+
+book-notebooks: book/generated/recursion.ipynb $(GENERATED)
 
 # The real-LM chapter reads the committed run, so it is re-executed when the run changes; the
 # results page reads the theorem tables, the recursion run and every committed run; the results,

@@ -97,8 +97,12 @@ def test_load_study_adds_the_frechet_distance_of_every_committed_checkpoint():
 def test_in_words_and_the_study_sentence():
     table = rst.first_signal_table(rst.against_control(study()))
     words = rst.in_words(table)
-    assert words.startswith("Against the spread between seeds, 2 of 2 signals separate S2")
-    assert "no signal separates S1 from new-real" in words and words.endswith("before Track II (from $g$ = 1).")
+    assert words.startswith("Against the spread between seeds, S2 separates from new-real on 2 of 2 signals "
+                            "from generation 0 (Track II drift $\\Delta U$ (nats) from $g$ = 1, distinct-2 from "
+                            "$g$ = 2) and on 2 of 2 signals from generation 1 (distinct-2 from $g$ = 2")
+    assert "; S1 separates from new-real on no signal (changes from generation 0 or 1)." in words
+    assert words.endswith("before Track II (from $g$ = 1).")
+    assert words.count("Against the spread between seeds") == 1
     assert rst.study_sentence(table, rst.seeds_per_setting(study())).startswith(
         "over 3 seeds of the replicated study (with 3 of new-real), against the spread between seeds, 2 of 2")
 
@@ -173,8 +177,8 @@ def test_a_claim_resting_on_one_seed_is_untestable_against_run_to_run_noise():
 def test_in_words_names_a_one_seed_setting_once():
     two_s2 = [r for r in study() if r["setting"] != "S1" or r["replicate"] == "seed-0"]
     words = rst.in_words(rst.first_signal_table(rst.against_control(two_s2)))
-    assert words.count("S1 and new-real share only one seed") == 1
-    assert words.count("separate S2 from new-real") == 2  # from g0 and from g1
+    assert words.count("S1 shares only one seed with new-real") == 1
+    assert "from generation 0 (" in words and "from generation 1 (" in words  # S2 from g0 and from g1
 
 
 def test_a_committed_seed_recomputes_to_its_stored_table_on_the_shared_index_sets():
@@ -185,13 +189,20 @@ def test_a_committed_seed_recomputes_to_its_stored_table_on_the_shared_index_set
     if not runs.get("seed-1"):
         pytest.skip("no committed seed-1 S2 run")
     rows = rst.recomputation_check(runs)
-    assert [(r["seed"], r["setting"], r["largest difference"]) for r in rows] == [("seed-1", "S2", 0.0)]
+    assert [(r["seed"], r["setting"], r["agrees"]) for r in rows] == [("seed-1", "S2", True)]
+    assert rows[0]["largest difference"] < 1e-9
     assert rows[0]["checkpoints"] >= 2
-    assert "give the engine's tables" in rst.recomputation_sentence(rows)
+    assert "give the engine's tables to better than 1e-9 " in rst.recomputation_sentence(rows)
 
 
 def test_recomputation_sentence_names_a_folder_that_differs():
-    rows = [{"seed": "seed-0", "setting": "S2", "checkpoints": 11, "largest difference": 0.0},
-            {"seed": "seed-1", "setting": "S1", "checkpoints": 11, "largest difference": 0.25}]
+    rows = [{"seed": "seed-0", "setting": "S2", "checkpoints": 11, "largest difference": 1e-12, "agrees": True},
+            {"seed": "seed-1", "setting": "S1", "checkpoints": 11, "largest difference": 0.25, "agrees": False}]
     text = rst.recomputation_sentence(rows)
     assert "seed-1 S1" in text and "seed-0" not in text and "0.25" in text
+
+
+def test_one_separating_signal_takes_a_singular_verb():
+    table = [{"signal": "distinct-2", "S2 from g0": "3"}, {"signal": "RankMe", "S2 from g0": "never"}]
+    assert rst.first_signal_sentence(table) == ("against the spread between seeds, 1 of 2 signals separates S2 from "
+                                                "new-real (change from generation 0): distinct-2 from $g$ = 3")

@@ -107,22 +107,36 @@ def study_slopes(series: Sequence[Mapping], *, level: float = 0.95) -> list[dict
     return out
 
 
-def first_signal_sentence(table: Sequence[Mapping], *, setting: str = "S2", baseline: int = 0) -> str:
-    """In words: which signals separate ``setting`` from the control over seeds, and from when."""
+def _separating(table: Sequence[Mapping], setting: str, baseline: int) -> tuple[dict, list] | None:
+    """``(cells, ranked)``: the non-empty cells of ``setting``'s column for ``baseline`` and the
+    separating signals with their first generation, earliest first; ``None`` when every cell is
+    "one seed"."""
     column = f"{setting} from g{baseline}"
     cells = {r["signal"]: r.get(column) for r in table if r.get(column) not in (None, "–")}
+    if cells and all(c == "one seed" for c in cells.values()):
+        return None
+    sep = {k: int(v) for k, v in cells.items() if v.isdigit()}
+    return cells, sorted(sep.items(), key=lambda kv: (kv[1], kv[0]))
+
+
+def _listed(ranked: Sequence) -> str:
+    return ", ".join(f"{k} from $g$ = {g}" for k, g in ranked)
+
+
+def first_signal_sentence(table: Sequence[Mapping], *, setting: str = "S2", baseline: int = 0) -> str:
+    """In words: which signals separate ``setting`` from the control over seeds, and from when."""
+    found = _separating(table, setting, baseline)
+    if found is None:
+        return f"{setting} and {CONTROL} share only one seed so far: no run-to-run interval yet"
+    cells, ranked = found
     if not cells:
         return f"{setting} is not in the study's committed runs"
-    if all(c == "one seed" for c in cells.values()):
-        return f"{setting} and {CONTROL} share only one seed so far: no run-to-run interval yet"
-    sep = {k: int(v) for k, v in cells.items() if v.isdigit()}
-    if not sep:
+    if not ranked:
         return (f"against the spread between seeds, no signal separates {setting} from {CONTROL} "
                 f"(change from generation {baseline})")
-    ranked = sorted(sep.items(), key=lambda kv: (kv[1], kv[0]))
-    return (f"against the spread between seeds, {len(sep)} of {len(cells)} signals separate {setting} from "
-            f"{CONTROL} (change from generation {baseline}): "
-            + ", ".join(f"{k} from $g$ = {g}" for k, g in ranked))
+    verb = "separates" if len(ranked) == 1 else "separate"
+    return (f"against the spread between seeds, {len(ranked)} of {len(cells)} signals {verb} {setting} from "
+            f"{CONTROL} (change from generation {baseline}): {_listed(ranked)}")
 
 
 def surface_sentence(table: Sequence[Mapping], *, setting: str = "S2", baseline: int = 0) -> str:
@@ -169,19 +183,26 @@ def differences_wide(differences: Sequence[Mapping], *, baseline: int = 0) -> li
 
 
 def in_words(table: Sequence[Mapping]) -> str:
-    """The first-signal table in words: one clause per collapse setting and baseline it has, then
-    whether a surface signal leads Track II (:func:`surface_sentence`)."""
+    """The first-signal table in words: per collapse setting, how many signals separate it from the
+    control from generation 0 and from generation 1, and from when; then whether a surface signal
+    leads Track II (:func:`surface_sentence`)."""
     settings = [s for s in ("S2", "S1") if any(f"{s} from g0" in r for r in table)]
-    if all(r[f"{s} from g{b}"] in ("one seed", "–") for r in table for s in settings for b in (0, 1)):
+    found = {s: [_separating(table, s, b) for b in (0, 1)] for s in settings}
+    if all(f is None or not f[0] for fs in found.values() for f in fs):
         return (f"{' and '.join(settings)} share only one seed with {CONTROL} so far: "
                 "no run-to-run interval yet.")
     clauses = []
-    for s in settings:
-        one_seed = all(r[f"{s} from g{b}"] in ("one seed", "–") for r in table for b in (0, 1))
-        clauses += ([first_signal_sentence(table, setting=s)] if one_seed else
-                    [first_signal_sentence(table, setting=s, baseline=b) for b in (0, 1)])
-    text = "; ".join(clauses)
-    return (text[:1].upper() + text[1:] + ". " + surface_sentence(table)).strip()
+    for s, per_baseline in found.items():
+        if all(f is None for f in per_baseline):
+            clauses.append(f"{s} shares only one seed with {CONTROL} so far")
+            continue
+        if not any(f[1] for f in per_baseline if f is not None):
+            clauses.append(f"{s} separates from {CONTROL} on no signal (changes from generation 0 or 1)")
+            continue
+        parts = [f"{len(f[1])} of {len(f[0])} signals from generation {b} ({_listed(f[1])})" if f[1] else
+                 f"none of {len(f[0])} from generation {b}" for b, f in enumerate(per_baseline) if f is not None]
+        clauses.append(f"{s} separates from {CONTROL} on " + " and on ".join(parts))
+    return (f"Against the spread between seeds, {'; '.join(clauses)}. " + surface_sentence(table)).strip()
 
 
 def study_sentence(table: Sequence[Mapping], seeds: Mapping[str, int]) -> str:
@@ -256,12 +277,16 @@ def provenance_sentence(rows: Sequence[Mapping]) -> str:
             "generation, none of them held out or among the training contexts.")
 
 
-def recomputation_check(runs: Mapping[str, Sequence]) -> list[dict]:
+#: Agreement of a recomputed table with the stored one: the last bits depend on the BLAS threads.
+RECOMPUTE_TOLERANCE = 1e-9
+
+
+def recomputation_check(runs: Mapping[str, Sequence], *, tolerance: float = RECOMPUTE_TOLERANCE) -> list[dict]:
     """Each committed folder's generations table recomputed from its stored embeddings and responses
     (:func:`sigma_lib.report.run_report.recompute_generations`: Track I and II with drift and band,
     distinct-2, HHI), against the table the engine wrote: one row per seed and setting with the
-    checkpoints compared and the largest absolute difference (0 when the stored table is what the
-    stored files give)."""
+    checkpoints compared, the largest absolute difference and whether it is within ``tolerance``
+    (the last bits depend on the BLAS threads, so a difference of 1e-12 is agreement)."""
     from . import run_report as rr
 
     out = []
@@ -269,18 +294,20 @@ def recomputation_check(runs: Mapping[str, Sequence]) -> list[dict]:
         for folder in folders:
             stored = [r for r in rr.load_table(folder, "generations") if r["setting"] == folder.name]
             recomputed = [r for r in rr.recompute_generations(folder) if r["setting"] == folder.name]
+            gap = rr.largest_difference(recomputed, stored)
             out.append({"seed": name, "setting": folder.name, "checkpoints": len(recomputed),
-                        "largest difference": rr.largest_difference(recomputed, stored)})
+                        "largest difference": gap, "agrees": gap <= tolerance})
     return out
 
 
-def recomputation_sentence(rows: Sequence[Mapping], *, tolerance: float = 1e-9) -> str:
+def recomputation_sentence(rows: Sequence[Mapping], *, tolerance: float = RECOMPUTE_TOLERANCE) -> str:
     """:func:`recomputation_check` in words: whether every stored table is what its stored files give."""
-    n = sum(r["checkpoints"] for r in rows)
-    worst = max(r["largest difference"] for r in rows)
-    if worst <= tolerance:
+    bad = [f"{r['seed']} {r['setting']}" for r in rows if not r["agrees"]]
+    if not bad:
+        n, tol = sum(r["checkpoints"] for r in rows), f"{tolerance:.0e}".replace("e-0", "e-")
         return (f"Recomputed from the stored embeddings and responses, the {n} committed checkpoints give the "
-                f"engine's tables (largest difference {worst:.1e}): the tables below rest on what is stored.")
-    bad = [f"{r['seed']} {r['setting']}" for r in rows if r["largest difference"] > tolerance]
+                f"engine's tables to better than {tol} (the last bits depend on the BLAS threads): the "
+                "tables below rest on what is stored.")
+    worst = max(r["largest difference"] for r in rows)
     return (f"**The stored tables of {', '.join(bad)} differ from what their stored files give** (largest "
             f"difference {worst:.3g}): do not trust them before this is explained.")
