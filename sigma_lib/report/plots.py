@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator
 SETTING_STYLE = {"S1": dict(color="C0", marker="o"), "S2": dict(color="C3", marker="s"),
                  "repeat-real": dict(color="C2", marker="^"), "accumulate": dict(color="C1", marker="D"),
                  "accumulate-subsample": dict(color="C4", marker="v"), "S2-a0.25": dict(color="C5", marker="x"),
-                 "S2-a0.5": dict(color="C6", marker="P")}
+                 "S2-a0.5": dict(color="C6", marker="P"), "new-real": dict(color="C7", marker="*")}
 PAPER_STYLE = dict(color="k", marker=".", linestyle="-")
 
 #: Axis labels (with units) of the generations table's columns.
