@@ -135,3 +135,8 @@ def test_book_extension_numbers_equations_as_the_paper():
     assert ext.paper_number("eq-3-4") == "3.4"
     assert ext.paper_number("eq-B-19") == "B.19"
     assert ext.paper_number("my-equation") is None
+
+
+def test_glued_text_shows_inline_math_as_plain_unicode():
+    assert book.plain_math("from $g$ = 1; $\\Delta U$ and $\\Delta\\Gamma_{KF}$") == "from g = 1; ΔU and ΔΓ_KF"
+    assert book.plain_math("no math, 5 $ only") == "no math, 5 $ only"

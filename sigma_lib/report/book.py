@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
@@ -376,11 +377,28 @@ class _Plain(str):
         p.text(str(self))
 
 
+_TEX_GREEK = {r"\Delta": "Δ", r"\Gamma": "Γ", r"\theta": "θ", r"\sigma": "σ", r"\rho": "ρ", r"\alpha": "α",
+              r"\kappa": "κ"}
+
+
+def plain_math(text: str) -> str:
+    """Inline math ``$...$`` of ``text`` as plain Unicode, for glued text (which the book shows as
+    it is, without rendering math): ``$g$`` becomes ``g``, ``$\\Delta\\Gamma_{KF}$`` ``ΔΓ_KF``."""
+    def one(match: re.Match) -> str:
+        s = match.group(1)
+        for tex, letter in _TEX_GREEK.items():
+            s = s.replace(tex + " ", letter).replace(tex, letter)
+        return re.sub(r"_\{([^}]*)\}", r"_\1", s).strip()
+
+    return re.sub(r"\$([^$]+)\$", one, text)
+
+
 def glue(name: str, value) -> None:
-    """``myst_nb.glue`` without displaying; strings are glued without quotes."""
+    """``myst_nb.glue`` without displaying; strings are glued without quotes, their inline math as
+    plain text (:func:`plain_math`)."""
     from myst_nb import glue as _glue
 
-    _glue(name, _Plain(value) if isinstance(value, str) else value, display=False)
+    _glue(name, _Plain(plain_math(value)) if isinstance(value, str) else value, display=False)
 
 
 def mean_stage_seconds(timings: Iterable[Mapping]) -> dict:
