@@ -25,6 +25,7 @@ from typing import Mapping, Sequence
 from .claims import UNTESTABLE
 from .controls import COLLAPSE, SIGNAL_LABELS, merge_series
 from .replicates import first_signal, load_replicates, paired_differences, replicate_summary, slopes
+from .run_report import RECOMPUTE_TOLERANCE, tolerance_label
 
 CONTROL = "new-real"
 FRECHET = "frechet"
@@ -277,9 +278,6 @@ def provenance_sentence(rows: Sequence[Mapping]) -> str:
             "generation, none of them held out or among the training contexts.")
 
 
-#: Agreement of a recomputed table with the stored one: the last bits depend on the BLAS threads.
-RECOMPUTE_TOLERANCE = 1e-9
-
 
 def recomputation_check(runs: Mapping[str, Sequence], *, tolerance: float = RECOMPUTE_TOLERANCE) -> list[dict]:
     """Each committed folder's generations table recomputed from its stored embeddings and responses
@@ -304,7 +302,7 @@ def recomputation_sentence(rows: Sequence[Mapping], *, tolerance: float = RECOMP
     """:func:`recomputation_check` in words: whether every stored table is what its stored files give."""
     bad = [f"{r['seed']} {r['setting']}" for r in rows if not r["agrees"]]
     if not bad:
-        n, tol = sum(r["checkpoints"] for r in rows), f"{tolerance:.0e}".replace("e-0", "e-")
+        n, tol = sum(r["checkpoints"] for r in rows), tolerance_label(tolerance)
         return (f"Recomputed from the stored embeddings and responses, the {n} committed checkpoints give the "
                 f"engine's tables to better than {tol} (the last bits depend on the BLAS threads): the "
                 "tables below rest on what is stored.")

@@ -360,6 +360,16 @@ def committed_run(name_or_path: str | Path) -> Path | None:
     return path
 
 
+#: Agreement of a recomputed table with the stored one: the last bits depend on the BLAS threads
+#: (0 with one thread, about 1e-12 with two, on the committed runs).
+RECOMPUTE_TOLERANCE = 1e-9
+
+
+def tolerance_label(tolerance: float = RECOMPUTE_TOLERANCE) -> str:
+    """``1e-9`` for 1e-9: a tolerance as the book prints it."""
+    return f"{tolerance:.0e}".replace("e-0", "e-")
+
+
 def recompute_generations(run_path: str | Path) -> list[dict]:
     """The generations table of a run recomputed from its stored embeddings and responses.
 
@@ -368,13 +378,14 @@ def recompute_generations(run_path: str | Path) -> list[dict]:
     empty responses are recomputed; the columns that need the model weights (``NOT_RECOMPUTABLE``:
     held-out NLL, weight distance, training loss...) are read from each generation's recorded metrics.
     """
+    from ..recursion.config import RunConfig
     from ..recursion.measures import baseline_monitor, surface_metrics, track_metrics
 
     run_path = Path(run_path)
     cfg = json.loads((run_path / "manifest.json").read_text())["config"]
     base = generation_dir(run_path, "base", 0)
     emb0 = load_embeddings(base)
-    index_seed = cfg["seed"] if cfg.get("index_seed") is None else cfg["index_seed"]  # as RunConfig.index_seed_value
+    index_seed = RunConfig(seed=cfg["seed"], index_seed=cfg.get("index_seed")).index_seed_value
     monitor = baseline_monitor(emb0, cfg["m"], index_seed, cfg["eps"], cfg["n_draws"])
     rows = []
     for setting in cfg["settings"]:
