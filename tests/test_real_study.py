@@ -206,3 +206,30 @@ def test_one_separating_signal_takes_a_singular_verb():
     table = [{"signal": "distinct-2", "S2 from g0": "3"}, {"signal": "RankMe", "S2 from g0": "never"}]
     assert rst.first_signal_sentence(table) == ("against the spread between seeds, 1 of 2 signals separates S2 from "
                                                 "new-real (change from generation 0): distinct-2 from $g$ = 3")
+
+
+def longer_seed_0():
+    """Seed 0 runs S2 and new-real to generation 6, seeds 1 and 2 to generation 3."""
+    return (rows("S2", [[0, -15, -20, -30, -35, -40, -45], [0, -16, -22, -33], [0, -17, -19, -29]])
+            + rows("new-real", [[0, -8, -9, -10, -10, -11, -12], [0, -7, -8, -9], [0, -9, -10, -11]]))
+
+
+def test_statistics_over_seeds_stop_at_the_generations_every_seed_has():
+    series = longer_seed_0()
+    assert {r["generation"] for r in rst.study_summary(series)} == {0, 1, 2, 3}
+    assert {d["generation"] for d in rst.against_control(series)} == {0, 1, 2, 3}
+    assert rst.first_signal_table(rst.against_control(series))[0]["S2 from g0"] == "1"  # not "one seed"
+    s2 = next(s for s in rst.study_slopes(series) if s["setting"] == "S2")
+    assert s2["slope"] == pytest.approx(-22 / 3)  # every seed's slope over g1-g3, as in study()
+
+
+def test_a_seed_run_further_is_described_after_the_shared_generations():
+    rows_ = rst.beyond_shared(longer_seed_0())
+    assert [(r["seed"], r["setting"]) for r in rows_] == [("seed-0", "S2"), ("seed-0", "new-real")]
+    s2 = rows_[0]
+    assert (s2["shared_generation"], s2["last_generation"]) == (3, 6)
+    assert s2["change_after_shared"] == -15 and s2["slope_after_shared"] == pytest.approx(-5)
+    assert s2["between_seed_sd_at_shared"] == pytest.approx(2.0816659994661326)  # sd of -30, -33, -29
+    words = rst.beyond_shared_sentence(rows_)
+    assert "seed-0 ran on to $g$ = 6" in words and "S2 −15, new-real −2" in words and "not verdicts" in words
+    assert rst.beyond_shared([r for r in longer_seed_0() if r["generation"] <= 3]) == []

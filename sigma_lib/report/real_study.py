@@ -65,15 +65,28 @@ def seeds_per_setting(series: Sequence[Mapping]) -> dict[str, int]:
     return {s: len(v) for s, v in seeds.items()}
 
 
+def shared_generations(series: Sequence[Mapping]) -> list[dict]:
+    """The rows of each setting up to the last generation that every seed of that setting reached:
+    the statistics over seeds compare like with like. The later generations of a seed run further
+    (seed 0 to 20 generations) are read by :func:`beyond_shared` alone."""
+    from .replicate_claims import last_common_generation
+
+    last = {s: last_common_generation(series, s) for s in {r["setting"] for r in series}}
+    return [dict(r) for r in series if r["generation"] <= last[r["setting"]]]
+
+
 def study_summary(series: Sequence[Mapping], *, level: float = 0.95) -> list[dict]:
-    """:func:`sigma_lib.report.replicates.replicate_summary` from generation 0 and from generation 1."""
+    """:func:`sigma_lib.report.replicates.replicate_summary` from generation 0 and from generation 1,
+    over the generations every seed has (:func:`shared_generations`)."""
+    series = shared_generations(series)
     return replicate_summary(series, baseline=0, level=level) + replicate_summary(series, baseline=1, level=level)
 
 
 def against_control(series: Sequence[Mapping], *, control: str = CONTROL, level: float = 0.95) -> list[dict]:
     """Each collapse setting minus ``control``, paired by seed, with its t-interval, from generation 0
-    and from generation 1 (:func:`sigma_lib.report.replicates.paired_differences`)."""
-    rows = [r for r in series if r["setting"] in COLLAPSE or r["setting"] == control]
+    and from generation 1 (:func:`sigma_lib.report.replicates.paired_differences`), over the
+    generations every seed has (:func:`shared_generations`)."""
+    rows = [r for r in shared_generations(series) if r["setting"] in COLLAPSE or r["setting"] == control]
     return [d for b in (0, 1) for d in paired_differences(rows, control, baseline=b, level=level)
             if d["setting"] in COLLAPSE]
 
@@ -97,7 +110,9 @@ def first_signal_table(differences: Sequence[Mapping]) -> list[dict]:
 
 def study_slopes(series: Sequence[Mapping], *, level: float = 0.95) -> list[dict]:
     """Slopes over generations ``>= 1`` per setting and signal, with their t-interval over seeds and
-    whether it excludes zero (``"rises"``, ``"falls"``, ``"within noise"``, ``"one seed"``)."""
+    whether it excludes zero (``"rises"``, ``"falls"``, ``"within noise"``, ``"one seed"``), over the
+    generations every seed has (:func:`shared_generations`): each seed's slope spans the same generations."""
+    series = shared_generations(series)
     out = []
     order, settings = list(LABELS), list(dict.fromkeys(r["setting"] for r in series))
     for s in sorted(slopes(series, first_generation=1, level=level),
@@ -106,6 +121,56 @@ def study_slopes(series: Sequence[Mapping], *, level: float = 0.95) -> list[dict
                  else "within noise")
         out.append({**s, "signal": LABELS.get(s["signal"], s["signal"]), "trend": trend})
     return out
+
+
+def beyond_shared(series: Sequence[Mapping]) -> list[dict]:
+    """What a seed run further than the others shows after the generations every seed has: per such
+    seed, setting and signal, the change from generation 0 at the last shared generation ``g_s`` and at
+    its own last ``g_l``, the change between them, its least-squares slope over ``g_s..g_l`` (signal
+    units per generation) and, for scale, the between-seed sd of the change at ``g_s`` (``nan`` with
+    one seed). One seed beyond ``g_s`` gives no run-to-run interval: a description, not a verdict."""
+    import numpy as np
+
+    shared = {}
+    for r in shared_generations(series):
+        shared[r["setting"]] = max(shared.get(r["setting"], 0), r["generation"])
+    by: dict = {}
+    for r in series:
+        by.setdefault((r["replicate"], r["setting"], r["signal"]), {})[r["generation"]] = r["change"]
+    out = []
+    for (rep, setting, signal), changes in by.items():
+        g_s, g_l = shared[setting], max(changes)
+        if g_l <= g_s:
+            continue
+        at_gs = [c[g_s] for (_, s, k), c in by.items() if s == setting and k == signal and g_s in c]
+        gens = [g for g in sorted(changes) if g >= g_s]
+        out.append({"seed": rep, "setting": setting, "signal": signal, "shared_generation": g_s,
+                    "last_generation": g_l, "change_at_shared": changes[g_s], "change_at_last": changes[g_l],
+                    "change_after_shared": changes[g_l] - changes[g_s],
+                    "slope_after_shared": float(np.polyfit(gens, [changes[g] for g in gens], 1)[0]),
+                    "between_seed_sd_at_shared": float(np.std(at_gs, ddof=1)) if len(at_gs) >= 2 else math.nan})
+    order, settings = list(LABELS), list(dict.fromkeys(r["setting"] for r in series))
+    return sorted(out, key=lambda r: (r["seed"], order.index(r["signal"]), settings.index(r["setting"])))
+
+
+def beyond_shared_sentence(rows: Sequence[Mapping], *, signals=("drift_U", "distinct_2", "heldout_nll")) -> str:
+    """:func:`beyond_shared` in words, for ``signals``: how far each setting moved after the last
+    shared generation, beside the seeds' spread there; ``""`` when no seed ran further."""
+    from .book import fmt_sig
+
+    if not rows:
+        return ""
+    first = rows[0]
+    seed, g_s, g_l = first["seed"], first["shared_generation"], first["last_generation"]
+    clauses = []
+    for key in signals:
+        these = [r for r in rows if r["signal"] == key and r["seed"] == seed]
+        if these:
+            moved = ", ".join(f"{r['setting']} {fmt_sig(r['change_after_shared'], 2)}" for r in these)
+            spread = ", ".join(f"{r['setting']} {fmt_sig(r['between_seed_sd_at_shared'], 2)}" for r in these)
+            clauses.append(f"{LABELS[key]}: {moved} (the seeds' sd at $g$ = {g_s}: {spread})")
+    return (f"{seed} ran on to $g$ = {g_l}. From $g$ = {g_s} to {g_l} its changes were: " + "; ".join(clauses)
+            + f". One seed beyond $g$ = {g_s} has no run-to-run interval, so these are descriptions, not verdicts.")
 
 
 def _separating(table: Sequence[Mapping], setting: str, baseline: int) -> tuple[dict, list] | None:
@@ -161,12 +226,16 @@ def surface_sentence(table: Sequence[Mapping], *, setting: str = "S2", baseline:
 
 def real_claims(series: Sequence[Mapping], runs: Mapping[str, Sequence], *, level: float = 0.95) -> list[dict]:
     """The paper's recursion claims E1-E14 judged over the study's seeds
-    (:func:`sigma_lib.report.replicate_claims.replicate_claims`), E14 on each seed's S1 folder."""
+    (:func:`sigma_lib.report.replicate_claims.replicate_claims`), E14 on each seed's S1 folder; all at
+    the generations every seed has (:func:`shared_generations`)."""
     from . import run_report as rr
     from .replicate_claims import replicate_claims
 
-    buckets = {name: rr.bucket_table(f) for name, folders in runs.items() for f in folders if f.name == "S1"}
-    paper_signals = [r for r in series if r["signal"] != FRECHET]
+    shared = shared_generations(series)
+    g_s1 = max((r["generation"] for r in shared if r["setting"] == "S1"), default=0)
+    buckets = {name: [b for b in rr.bucket_table(f) if b["generation"] <= g_s1]
+               for name, folders in runs.items() for f in folders if f.name == "S1"}
+    paper_signals = [r for r in shared if r["signal"] != FRECHET]
     judged = replicate_claims(paper_signals, buckets=buckets, level=level)
     # one seed gives no interval: such a claim cannot be judged against run-to-run noise yet
     return [c if c["runs"] >= 2 else {**c, "verdict": UNTESTABLE, "value": c["value"] + " (one seed)"}
