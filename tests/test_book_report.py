@@ -102,6 +102,8 @@ def test_creative_is_judged_against_the_other_buckets_beyond_evaluation_noise():
     assert e14(-20.0, 1.0)["verdict"] == claims.HOLDS    # 9 nats below the others' mean, band 2 x 1.15
     assert e14(-12.5, 1.0)["verdict"] == claims.WITHIN   # most, but by less than the band
     assert e14(-5.0, 1.0)["verdict"] == claims.FAILS
+    assert e14(-20.0, None)["verdict"] == claims.UNTESTABLE  # no evaluation noise: no verdict either way
+    assert "lowest drift: Creative" in e14(-20.0, 1.0)["value"]
 
 
 def test_a_lead_shorter_than_a_generation_is_untestable():

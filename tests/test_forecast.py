@@ -238,20 +238,35 @@ def test_the_dmd_sentence_counts_groups_forecasts_and_gaps_beyond_noise():
             _error_row(2, {"persistence": 1.0, "linear": 3.0, "dmd": 1.2}, 0.5),
             _error_row(3, {"persistence": 4.0, "linear": 3.0, "dmd": 1.0}, 0.1)]
     text = rf.dmd_sentence(rows)
-    assert text.startswith("**DMD does not beat the baselines on these runs.** Of the 3 groups")
-    assert "DMD has the smallest MAE in 1, persistence in 2, linear extrapolation in 0" in text
+    # DMD is worse than the best baseline beyond noise in group 1, within noise in group 2, better in group 3: a tie
+    assert text.startswith("**Neither DMD nor the baselines is ahead beyond noise on these runs**: its MAE is above "
+                           "the best baseline's by more than the targets' 2 sd index-set noise in 1 of the 3 groups")
+    assert "below it by more than that in 1, and within that noise in 1, where these runs cannot tell" in text
+    assert "DMD has the smallest MAE in 1 groups, persistence in 2, linear extrapolation in 0" in text
     assert "DMD beats persistence in 1 groups and linear extrapolation in 3" in text
     assert "Of the 6 single forecasts, DMD wins 2, persistence 4 and linear extrapolation 0" in text
     assert text.endswith("In 2 of the 3 groups the best MAE is smaller than the second best by more than the targets' "
                          "2 sd noise.")
+    rows[2] = _error_row(3, {"persistence": 4.0, "linear": 3.0, "dmd": 2.95}, 0.1)  # within noise now
+    assert rf.dmd_sentence(rows).startswith("**DMD does not beat the baselines on these runs**: its MAE is above the "
+                                            "best baseline's by more than the targets' 2 sd index-set noise in 1 of "
+                                            "the 3 groups (run, setting, horizon), below it by more than that in 0, "
+                                            "and within that noise in 2")
     rows[0] = _error_row(1, {"persistence": 2.0, "linear": 3.0, "dmd": 1.0}, 0.5)
-    assert rf.dmd_sentence(rows).startswith("**DMD has the smallest error in more groups than either baseline**")
+    assert rf.dmd_sentence(rows).startswith("**DMD beats the baselines beyond noise in more groups than they beat it**")
 
 
-def test_the_late_origin_sentence_names_the_best_method_per_horizon():
-    rows = [_error_row(1, {"persistence": 6.13, "linear": 10.1, "dmd": 7.561}, 0.5, n=15),
+def test_the_late_origin_sentence_names_the_best_method_per_horizon_and_says_when_its_lead_is_noise():
+    rows = [_error_row(1, {"persistence": 6.13, "linear": 10.1, "dmd": 7.561}, 5.7, n=15),
             _error_row(2, {"persistence": 9.0, "linear": 17.1, "dmd": 1.23}, 0.5, n=9)]
     text = rf.late_origin_sentence(rows)
     assert text.startswith(r"From origins $t \ge 2$ only")
-    assert text.endswith("$k$ = 1: **persistence** (persistence 6.13, linear 10.1, dmd 7.56 nats; 15 forecasts); "
-                         "$k$ = 2: **dmd** (persistence 9, linear 17.1, dmd 1.23 nats; 9 forecasts).")
+    assert ("$k$ = 1: **persistence** (persistence 6.13, linear 10.1, dmd 7.56 nats; 15 forecasts; its lead over "
+            "dmd, 1.43, is within the 2 sd noise, 5.7); $k$ = 2: **dmd** (persistence 9, linear 17.1, dmd 1.23 nats; "
+            "9 forecasts; its lead over persistence, 7.77, is beyond the 2 sd noise, 0.5).") in text
+    assert text.endswith("From these origins the best method's lead is beyond noise at $k$ = 2 and within it at the "
+                         "other horizons.")
+    rows[1] = _error_row(2, {"persistence": 9.0, "linear": 17.1, "dmd": 8.0}, 5.7, n=9)
+    assert rf.late_origin_sentence(rows).endswith(
+        "From these origins the best method's lead is within noise at every horizon: these forecasts do not tell "
+        "the methods apart.")

@@ -26,7 +26,8 @@ def test_first_signal_table_reads_each_setting_and_baseline():
     table = rst.first_signal_table(rst.against_control(study()))
     by = {r["signal"]: r for r in table}
     track2, d2 = by[rst.LABELS["drift_U"]], by[rst.LABELS["distinct_2"]]
-    assert track2["S2 from g0"] == "1" and track2["S2 from g1"] == "3" and track2["S1 from g0"] == "never"
+    assert track2["S2 from g0"] == "1" and track2["S1 from g0"] == "never"
+    assert track2["S2 from g1"] == "3 (last only)"  # g3 is the last generation: one generation carries it
     assert d2["S2 from g0"] == "2" and d2["S1 from g0"] == "–"  # S1 has no distinct-2 rows here
     assert [r["signal"] for r in table] == [rst.LABELS["drift_U"], rst.LABELS["distinct_2"]]  # LABELS order
 
@@ -45,9 +46,17 @@ def test_sentences_name_the_separating_signals_and_a_surface_signal_that_leads()
     sentence = rst.first_signal_sentence(table)
     assert sentence.startswith("against the spread between seeds, 2 of 2 signals separate S2 from new-real")
     assert "Track II" in sentence and "from $g$ = 1" in sentence
-    assert rst.surface_sentence(table).startswith("No surface signal separates S2")  # distinct-2 only from g2
-    lead = [dict(r, **{"S2 from g0": "never"}) if r["signal"] == rst.LABELS["drift_U"] else r for r in table]
-    assert "discriminates better than Sigma" in rst.surface_sentence(lead)
+    # from g0 Track II (g1) leads distinct-2 (g2); from g1 distinct-2 (g2) leads Track II (g3)
+    assert rst.surface_sentence(table).startswith(
+        "A cheap surface signal discriminates better than Sigma on one of the two baselines: measured from "
+        "generation 0, no surface signal separates S2 from new-real before Sigma's tracks do (Track II from $g$ = 1); "
+        "measured from generation 1, distinct-2 (from $g$ = 2) separates S2")
+    lead = [dict(r, **{"S2 from g0": "never", "S2 from g1": "never"}) if r["signal"] == rst.LABELS["drift_U"] else r
+            for r in table]
+    assert rst.surface_sentence(lead).startswith("A cheap surface signal discriminates better than Sigma here: ")
+    # Sigma is both tracks: a surface signal must come before Track I too
+    track1 = {"signal": rst.LABELS["drift_gamma_kf"], "S2 from g0": "1", "S2 from g1": "1"}
+    assert rst.surface_sentence(lead + [track1]).startswith("No cheap surface signal discriminates better than Sigma")
     assert "no signal separates S1" in rst.first_signal_sentence(table, setting="S1")
 
 
@@ -96,21 +105,28 @@ def test_load_study_adds_the_frechet_distance_of_every_committed_checkpoint():
 
 def test_in_words_and_the_study_sentence():
     table = rst.first_signal_table(rst.against_control(study()))
-    words = rst.in_words(table)
-    assert words.startswith("Against the spread between seeds, S2 separates from new-real on 2 of 2 signals "
-                            "from generation 0 (Track II drift $\\Delta U$ (nats) from $g$ = 1, distinct-2 from "
-                            "$g$ = 2) and on 2 of 2 signals from generation 1 (distinct-2 from $g$ = 2")
-    assert "; S1 separates from new-real on no signal (changes from generation 0 or 1)." in words
-    assert words.endswith("before Track II (from $g$ = 1).")
+    words = rst.in_words(table, rst.paired_seeds(rst.against_control(study())))
+    assert words.startswith("Against the spread between seeds, S2 separates from new-real (over the 3 seeds that "
+                            "have both) on 2 of 2 signals from generation 0 (Track II drift $\\Delta U$ (nats) from "
+                            "$g$ = 1, distinct-2 from $g$ = 2) and on 2 of 2 signals from generation 1 (distinct-2 "
+                            "from $g$ = 2")
+    assert "; S1 separates from new-real (over the 3 seeds that have both) on no signal" in words
+    assert words.endswith("before either of Sigma's tracks does (Track II at $g$ = 3, the last generation, only).")
     assert words.count("Against the spread between seeds") == 1
-    assert rst.study_sentence(table, rst.seeds_per_setting(study())).startswith(
-        "over 3 seeds of the replicated study (with 3 of new-real), against the spread between seeds, 2 of 2")
+    two_new_real = [r for r in study() if r["setting"] != "new-real" or r["replicate"] != "seed-2"]
+    paired = rst.paired_seeds(rst.against_control(two_new_real))
+    assert rst.study_sentence(table, paired).startswith(
+        "over the 2 seeds of the replicated study that have both S2 and new-real, against the spread between seeds")
 
 
 def test_frechet_sentence_reads_the_last_generation():
     rows_ = [{"setting": "S2", "generation": g, "frechet": 1.0 + g / 10, "frechet_change": g / 10} for g in range(3)]
     assert rst.frechet_sentence(rows_, band=0.01, replicate="seed-0") == (
-        "At generation 2 (seed-0): S2 1.200 (change +0.200), band ±0.020 around each checkpoint.")
+        "At generation 2 (seed-0): S2 1.200 (change +0.200), band ±0.020 around each checkpoint. A lower distance "
+        "is closer to held-out TECH text: S2 moved away from it.")
+    closer = [dict(r, setting="new-real", frechet_change=-r["frechet_change"]) for r in rows_]
+    assert "new-real 1.200 (change −0.200)" in rst.frechet_sentence(closer, band=0.01, replicate="seed-0")
+    assert "new-real moved closer to it" in rst.frechet_sentence(closer, band=0.01, replicate="seed-0")
 
 
 def test_one_run_sentence_counts_separations_and_control_shares():
@@ -233,3 +249,12 @@ def test_a_seed_run_further_is_described_after_the_shared_generations():
     words = rst.beyond_shared_sentence(rows_)
     assert "seed-0 ran on to $g$ = 6" in words and "S2 −15, new-real −2" in words and "not verdicts" in words
     assert rst.beyond_shared([r for r in longer_seed_0() if r["generation"] <= 3]) == []
+
+
+def test_one_signal_of_the_first_signal_table_in_words():
+    table = rst.first_signal_table(rst.against_control(study()))
+    assert rst.signal_in_words(table, "drift_U") == (
+        "it separates S2 from new-real from $g$ = 1 (changes from generation 0) and at $g$ = 3, the last generation, "
+        "only (from generation 1); "
+        "it never separates S1 from new-real (changes from generation 0 or 1)")
+    assert rst.signal_in_words(table, "distinct_2").startswith("it separates S2 from new-real from $g$ = 2")

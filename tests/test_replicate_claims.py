@@ -86,8 +86,13 @@ def test_compare_and_sentence_name_the_changed_verdicts():
     assert [c["changed"] for c in compared] == ["yes", ""]
     text = rc.changed_sentence(compared, reference="seed-0", n_runs=3)
     assert "1 of the 2 verdicts" in text and claims.SHORT_NAMES["E1"] in text and "holds → within noise" in text
+    assert "verdicts that seed-0 gives against its own bands changes:" in text  # one verdict: the verb agrees
     unchanged = rc.compare_verdicts(one, across[1:])
     assert "none of the 1 verdicts" in rc.changed_sentence(unchanged, reference="seed-0", n_runs=3)
+    both = rc.compare_verdicts(one, [dict(a, verdict=claims.WITHIN if a["id"] == "E1" else claims.HOLDS)
+                                     for a in across])
+    assert "2 of the 2 verdicts that seed-0 gives against its own bands change:" in rc.changed_sentence(
+        both, reference="seed-0", n_runs=3)
 
 
 def test_controls_across_runs_needs_two_runs_with_the_control():

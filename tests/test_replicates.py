@@ -99,26 +99,74 @@ def test_the_committed_seed_runs_are_verified_replicates_of_the_default_protocol
         assert (kept["recursion seed"], kept["theta_0 seed"], kept["index-set seed"]) == (1, 0, 0)
 
 
-def _verdict_rows(changed):
-    """Rows of the chapter's s2_vs_s1 table: generations 2 and 3, the rows in ``changed`` flip."""
+def _verdict_rows(changed, gained=()):
+    """Rows of the chapter's s2_vs_s1 table: generations 2 and 3, the rows in ``changed`` flip (one run
+    says S2 ahead, the runs no difference), those in ``gained`` the other way."""
     out = []
     for i, (signal, g) in enumerate([("distinct-2", 2), ("distinct-2", 3), ("HHI", 2), ("HHI", 3)]):
-        runs = "no difference" if i in changed else ("S2 ahead" if i == 3 else "no difference")
-        one = "S2 ahead" if i in changed else runs
+        runs = "no difference" if i in changed else ("S2 ahead" if i == 3 or i in gained else "no difference")
+        one = "S2 ahead" if i in changed else ("no difference" if i in gained else runs)
         out.append({"signal": signal, "generation": g, "one run says": one, "runs say": runs,
                     "changed": "yes" if one != runs else ""})
     return out
 
 
-def test_the_s2_against_s1_summary_counts_changed_verdicts_and_signals_ahead_at_the_last_generation():
+def test_the_s2_against_s1_summary_counts_changed_verdicts_by_direction_and_signals_ahead():
     text = rep.s2_s1_summary(_verdict_rows({1}), 3)
     assert text == ("against the spread between 3 independent runs of the small model, 1 of 4 S2-against-S1 verdicts "
-                    "(signal and generation) change from what one run's own bands say; at generation 3, S2 is ahead "
-                    "of S1 beyond run-to-run noise for 1 of 2 signals")
+                    "(signal and generation) changes from what one run's own bands say (1 loses a difference one "
+                    "run's bands showed, 0 gain one they did not show); at generation 3, S2 is ahead of S1 beyond "
+                    "run-to-run noise for 1 of 2 signals")
+    both = rep.s2_s1_summary(_verdict_rows({0, 1}, gained={2}), 3)
+    assert "3 of 4 S2-against-S1 verdicts (signal and generation) change from" in both
+    assert "(2 lose a difference one run's bands showed, 1 gains one they did not show)" in both
+    assert "none" not in rep.s2_s1_summary(_verdict_rows(set()), 3) and "0 of 4" in rep.s2_s1_summary(
+        _verdict_rows(set()), 3)
 
 
-def test_the_changed_verdicts_are_named_or_none_is_said():
-    assert rep.changed_verdicts_sentence(_verdict_rows(set())).startswith("No verdict changes")
+def test_the_changed_verdicts_are_named_by_direction_or_none_is_said():
+    assert rep.changed_verdicts_sentence(_verdict_rows(set())) == (
+        "No verdict changes when the band is the spread between runs.")
     text = rep.changed_verdicts_sentence(_verdict_rows({0, 1}))
-    assert text == ("2 of the 4 verdicts change when the band is the spread between runs: distinct-2 at $g$ = 2 "
-                    "(S2 ahead → no difference); distinct-2 at $g$ = 3 (S2 ahead → no difference).")
+    assert text == ("2 of the 4 verdicts change when the band is the spread between runs. In 2, one run's bands show a "
+                    "difference that the spread between runs does not (one run is over-confident there): distinct-2 "
+                    "at $g$ = 2 (S2 ahead → no difference); distinct-2 at $g$ = 3 (S2 ahead → no difference).")
+    one = rep.changed_verdicts_sentence(_verdict_rows(set(), gained={2}))
+    assert one == ("1 of the 4 verdicts changes when the band is the spread between runs. In 1, the runs show a "
+                   "difference that one run's bands do not (those bands are wider than the spread between runs, too "
+                   "cautious there): HHI at $g$ = 2 (no difference → S2 ahead).")
+    flipped = _verdict_rows(set())
+    flipped[3] = dict(flipped[3], **{"one run says": "S1 ahead", "changed": "yes"})
+    assert "In 1, the runs reverse one run's verdict: HHI at $g$ = 3 (S1 ahead → S2 ahead)." in (
+        rep.changed_verdicts_sentence(flipped))
+
+
+def test_ratio_thresholds_are_the_chi_squared_bounds_of_a_sd_ratio():
+    low, high = rep.ratio_thresholds(3)
+    assert low == pytest.approx(np.sqrt(stats.chi2.ppf(0.025, 2) / 2)) and high == pytest.approx(
+        np.sqrt(stats.chi2.ppf(0.975, 2) / 2))
+    assert low < 1 < high and rep.ratio_thresholds(30)[1] < high  # more runs, a tighter test
+    with pytest.raises(ValueError, match="at least two runs"):
+        rep.ratio_thresholds(1)
+
+
+def _summary_row(setting, signal, ratio, n=3):
+    return {"setting": setting, "signal": signal, "generation": 4, "baseline": 0, "replicates": n,
+            "between_over_index": ratio}
+
+
+def test_the_spread_sentence_says_signal_by_signal_which_spreads_more_and_which_less():
+    rows = ([_summary_row(s, "drift_U", r) for s, r in (("S1", 4.4), ("S2", 1.5))]
+            + [_summary_row(s, "heldout_nll", r) for s, r in (("S1", 0.21), ("S2", 0.73))]
+            + [_summary_row(s, "rankme", r) for s, r in (("S1", 2.0), ("S2", 0.12))]
+            + [_summary_row("S1", "hhi", math.nan)])
+    labels = {"drift_U": "Track II drift (nats)", "heldout_nll": "held-out NLL (nats/token)", "rankme": "RankMe"}
+    text = rep.spread_sentence(rows, labels)
+    # the old text said a re-run "would see more than that" for every signal
+    assert ("Track II drift (1.5 to 4.4) spread more between runs than the one-run band says, in every setting; "
+            "held-out NLL (0.21 to 0.73) spread less, in every setting; RankMe (0.12 to 2; below 1 in S2) more in "
+            "some settings and less in others.") in text
+    assert "With 3 runs a between-run sd has 2 degrees of freedom" in text and "above 1.92 or below 0.159" in text
+    assert ("Of the 6 ratios, 2 above (Track II drift in S1; RankMe in S1), 1 below (RankMe in S2); the others cannot "
+            "tell") in text
+    assert "nothing to compare" in rep.spread_sentence([_summary_row("S1", "hhi", math.nan)], labels)

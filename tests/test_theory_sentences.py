@@ -66,3 +66,19 @@ def test_the_block_size_sentence_reads_the_largest_dimension():
         "At $d$ = 384 the paper's interval reaches 90 % coverage only at $m$ = **14,629,289** observed columns "
         "(0.26 $d^3$); the bias-corrected interval needs no such $m$: it covered 95% to 100% in the Theorem 3 table "
         "above, at $m$ from 256 to 512.")
+
+
+def test_the_moment_interval_sentence_says_where_it_holds_over_covers_and_under_covers():
+    ng = pd.DataFrame({"columns": ["unit-norm isotropic", "Student-t, 5 dof", "Student-t, 5 dof", "MiniLM"],
+                       "d": [16, 16, 64, 64], "coverage_moment": [1.0, 0.9, 0.9067, 0.9633],
+                       "coverage_gaussian": [1.0, 0.7533, 0.68, 0.9267], "coverage_se": [0.0126] * 4})
+    text = ts.moment_interval_sentence(ng)
+    assert "is the one to use" not in text  # the old, unconditional recommendation
+    assert "it covers within 2 s.e. of 95 % on MiniLM (0.963 at $d$ = 64): there it is the interval to use" in text
+    assert "it over-covers on unit-norm isotropic (1.000 at $d$ = 16): there it is conservative" in text
+    assert ("it under-covers on Student-t, 5 dof (0.900 at $d$ = 16, 4.0 s.e. below 95 %; 0.907 at $d$ = 64, "
+            "3.4 s.e. below 95 %): there it is too narrow") in text
+    assert text.endswith("It is closer to 95 % than the Gaussian correction in 3 of the 4 rows, as close in 1 and "
+                         "farther in 0.")
+    near = ts.moment_interval_sentence(ng.assign(coverage_moment=[0.95, 0.94, 0.96, 0.95]))
+    assert "over-covers" not in near and "under-covers" not in near

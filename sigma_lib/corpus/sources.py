@@ -1,7 +1,8 @@
 """The TECH sources: permissively licensed documentation shipped as Debian packages (App. C.2).
 
 The paper's Kubernetes documentation (CC BY 4.0) is not packaged in Debian, so it is not used;
-the Go specification and memory model (BSD-3-Clause, ``golang-1.19-doc``) take its place.
+the Go documentation pages of ``golang-1.19-doc`` (BSD-3-Clause: the language specification, an older
+copy of it, the assembler guide and the memory model) take its place.
 """
 from __future__ import annotations
 

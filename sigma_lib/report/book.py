@@ -419,6 +419,34 @@ def mean_stage_seconds(timings: Iterable[Mapping]) -> dict:
     return {s: sum(v) / len(v) for s, v in per_stage.items()}
 
 
+def stage_seconds_note(timings: Iterable[Mapping]) -> str:
+    """What :func:`mean_stage_seconds` averages over, in words: the run's settings (their count and
+    names, from the timing table), how many distinct generations ``g >= 1`` enter each stage's mean
+    (a generation shared by several settings counted once), and the settings that have no such stage
+    (e.g. a control that samples no pool)."""
+    rows = [r for r in timings if r["generation"] >= 1]
+    settings = list(dict.fromkeys(r["setting"] for r in rows))
+    seen, count, has = set(), {}, {}
+    for r in rows:
+        has.setdefault(r["stage"], set()).add(r["setting"])
+        key = (r["generation"], r["stage"], r["seconds"])
+        if key not in seen:
+            seen.add(key)
+            count[r["stage"]] = count.get(r["stage"], 0) + 1
+    if not settings:
+        return "The run has no generation $g \\ge 1$ yet: no stage time to average."
+    names = settings[0] if len(settings) == 1 else ", ".join(settings[:-1]) + " and " + settings[-1]
+    by_count: dict[int, list[str]] = {}
+    for stage, n in count.items():
+        by_count.setdefault(n, []).append(stage)
+    counts = "; ".join(f"{', '.join(st)}: {n} generation{'s' if n != 1 else ''}" for n, st in by_count.items())
+    missing = [f"{', '.join(s for s in settings if s not in has[stage])} has no {stage} stage"
+               for stage in count if set(settings) - has[stage]]
+    return (f"Averaged over the generations $g \\ge 1$ of the run's {len(settings)} setting"
+            f"{'s' if len(settings) != 1 else ''} ({names}), a generation shared by several settings counted once "
+            f"({counts})" + (f"; {'; '.join(missing)}" if missing else "") + ".")
+
+
 def total_compute_seconds(timings: Iterable[Mapping]) -> float:
     """Seconds of every stage of a run, each shared generation counted once."""
     seen, total = set(), 0.0

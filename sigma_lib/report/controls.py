@@ -218,9 +218,7 @@ def share_in_words(shares: Mapping[str, float], reference: str = "S2") -> str:
     if top < 0:
         return (f"every control moves it the other way from {reference} "
                 f"(control / {reference} change at the last generation: {listed})")
-    size = ("as much as or more than" if top >= 0.8 else "about half as much as" if top >= 0.35 else
-            "much less than")
-    return (f"the control that moves it most ({most}) moves it {size} {reference} does "
+    return (f"the control that moves it most ({most}) moves it {top:.2f} times as much as {reference} does "
             f"(control / {reference} change at the last generation: {listed})")
 
 
@@ -232,8 +230,8 @@ def collapse_summary(verdicts: Sequence[Mapping], track2_shares: Mapping[str, fl
     track2 = next(v for v in verdicts if v["signal"] == SIGNAL_LABELS["drift_U"])
     n_sep = sum(v["verdict"] == "separates" for v in verdicts)
     most = max(track2_shares, key=track2_shares.get)
-    return (f"On this book's run, Track II {track2['verdict']} S1 and S2 from all {len(track2_shares)} controls beyond "
-            f"noise ({n_sep} of {len(verdicts)} signals do); the control that moves it most ({most}) "
+    return (f"Track II {track2['verdict']} S1 and S2 from all {len(track2_shares)} controls ({n_sep} of "
+            f"{len(verdicts)} signals do); the control that moves it most ({most}) "
             f"moves it {track2_shares[most]:.2f} times as much as S2.")
 
 

@@ -155,39 +155,69 @@ def dmd_verdict(summary: list[dict]) -> dict:
             **{f"{m}_wins": sum(r[f"{m}_wins"] for r in summary) for m in METHODS}}
 
 
+def dmd_against_baselines(summary: list[dict]) -> dict:
+    """Per group of an :func:`error_table`, DMD's MAE against the best baseline's, judged against the
+    targets' 2 sd index-set noise: in how many groups DMD's is larger by more than the noise
+    (``worse``), smaller by more than it (``better``), or within it (``within``)."""
+    out = {"worse": 0, "better": 0, "within": 0}
+    for r in summary:
+        gap = r["dmd_mae"] - min(r[f"{m}_mae"] for m in METHODS if m != "dmd")
+        out["worse" if gap > r["noise_2sd"] else "better" if gap < -r["noise_2sd"] else "within"] += 1
+    return out
+
+
 def dmd_sentence(summary: list[dict]) -> str:
     """The chapter's verdict on DMD in words, from the rows of an :func:`error_table` per run, setting
-    and horizon: whether DMD beats the baselines (in bold), in how many groups each method has the
-    smallest mean absolute error, in how many DMD beats each baseline, how many single forecasts each
-    method wins (ties count for each), and in how many groups the best error is smaller than the
-    second best by more than the targets' 2 sd index-set noise."""
+    and horizon: whether DMD beats the baselines (in bold), judged against the targets' 2 sd
+    index-set noise (in how many groups DMD's MAE is above the best baseline's by more than the noise,
+    below it by more, or within it); in how many groups each method has the smallest mean absolute
+    error, in how many DMD beats each baseline, how many single forecasts each method wins (ties count
+    for each), and in how many groups the best error is smaller than the second best by more than the
+    noise."""
     v = dmd_verdict(summary)
+    vs = dmd_against_baselines(summary)
     best = {m: sum(r["best_mae"] == m for r in summary) for m in METHODS}
     gap_beyond_noise = sum(sorted(r[f"{m}_mae"] for m in METHODS)[1] - min(r[f"{m}_mae"] for m in METHODS)
                            > r["noise_2sd"] for r in summary)
-    plain = ("**DMD does not beat the baselines on these runs.**"
-             if best["dmd"] < max(best["persistence"], best["linear"])
-             else "**DMD has the smallest error in more groups than either baseline**, on runs this short.")
-    return (f"{plain} Of the {v['groups']} groups (run, setting, horizon), DMD has the smallest MAE in "
-            f"{v['dmd_best']}, persistence in {best['persistence']}, linear extrapolation in {best['linear']}; DMD "
-            f"beats persistence in {v['dmd_beats_persistence']} groups and linear extrapolation in "
-            f"{v['dmd_beats_linear']}. Of the {v['forecasts']} single forecasts, DMD wins {v['dmd_wins']}, persistence "
-            f"{v['persistence_wins']} and linear extrapolation {v['linear_wins']} (ties count for each). In "
-            f"{gap_beyond_noise} of the {v['groups']} groups the best MAE is smaller than the second best by more "
-            "than the targets' 2 sd noise.")
+    plain = ("**DMD does not beat the baselines on these runs**" if vs["worse"] > vs["better"] else
+             "**DMD beats the baselines beyond noise in more groups than they beat it**, on runs this short"
+             if vs["better"] > vs["worse"] else
+             "**Neither DMD nor the baselines is ahead beyond noise on these runs**")
+    plain += (f": its MAE is above the best baseline's by more than the targets' 2 sd index-set noise in "
+              f"{vs['worse']} of the {v['groups']} groups (run, setting, horizon), below it by more than that in "
+              f"{vs['better']}, and within that noise in {vs['within']}, where these runs cannot tell the methods "
+              "apart.")
+    return (f"{plain} DMD has the smallest MAE in {v['dmd_best']} groups, persistence in {best['persistence']}, linear "
+            f"extrapolation in {best['linear']}; DMD beats persistence in {v['dmd_beats_persistence']} groups and "
+            f"linear extrapolation in {v['dmd_beats_linear']}. Of the {v['forecasts']} single forecasts, DMD wins "
+            f"{v['dmd_wins']}, persistence {v['persistence_wins']} and linear extrapolation {v['linear_wins']} (ties "
+            f"count for each). In {gap_beyond_noise} of the {v['groups']} groups the best MAE is smaller than the "
+            "second best by more than the targets' 2 sd noise.")
 
 
 def late_origin_sentence(by_horizon: list[dict]) -> str:
     """Per horizon, the method with the smallest pooled mean absolute error and every method's error
     (nats, with the number of forecasts), from an :func:`error_table` by horizon of the forecasts made
-    from origins ``t >= 2`` only (so that a jump at the first generation does not dominate)."""
-    parts = []
+    from origins ``t >= 2`` only (so that a jump at the first generation does not dominate); and whether
+    its lead over the second best is within the targets' mean 2 sd index-set noise (then these
+    forecasts cannot tell the two apart) or beyond it."""
+    parts, within = [], []
     for r in by_horizon:
         maes = ", ".join(m + " " + fmt_sig(r[m + "_mae"], 3) for m in METHODS)
-        parts.append(f"$k$ = {r['horizon']}: **{r['best_mae']}** ({maes} nats; {r['n_forecasts']} forecasts)")
+        second = sorted(METHODS, key=lambda m: r[m + "_mae"])[1]
+        lead = r[second + "_mae"] - r[r["best_mae"] + "_mae"]
+        inside = lead <= r["noise_2sd"]
+        within.append(inside)
+        parts.append(f"$k$ = {r['horizon']}: **{r['best_mae']}** ({maes} nats; {r['n_forecasts']} forecasts; its "
+                     f"lead over {second}, {fmt_sig(lead, 3)}, is {'within' if inside else 'beyond'} the 2 sd noise, "
+                     f"{fmt_sig(r['noise_2sd'], 3)})")
+    close = ("the best method's lead is within noise at every horizon: these forecasts do not tell the methods "
+             "apart" if all(within) else "the best method's lead is beyond noise at " +
+             ", ".join(f"$k$ = {r['horizon']}" for r, w in zip(by_horizon, within) if not w) +
+             (" and within it at the other horizons" if any(within) else ""))
     return (r"From origins $t \ge 2$ only (forecasts that have seen at least two generations, so that a jump at the "
             "first generation does not dominate), the method with the smallest pooled MAE per horizon: "
-            + "; ".join(parts) + ".")
+            + "; ".join(parts) + f". From these origins {close}.")
 
 
 # -- figures ---------------------------------------------------------------------------------------

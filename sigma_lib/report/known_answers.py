@@ -28,7 +28,7 @@ from ..maths import gaussian_recursion as gr
 from ..maths import gaussian_recursion_law as law
 from ..maths import gaussian_recursion_sigma as gs
 from ..maths.tracks import DEFAULT_EPS
-from .book import fmt_sig
+from .book import Col, fmt_sig
 
 #: Columns of ``gaussian_recursion.csv`` filled only for the Sigma cells, in order.
 SIGMA_COLUMNS = ("sigma_N", "sigma_m", "mean_true_drift_sigma", "mean_true_drift_second_moment",
@@ -41,6 +41,17 @@ SIGMA_COLUMNS = ("sigma_N", "sigma_m", "mean_true_drift_sigma", "mean_true_drift
 #: The quantities with an exact law, as :func:`agreement` names them, in Markdown math.
 QUANTITY_TEX = {"log det Sigma_g - log det Sigma_0": r"$\log\det\Sigma_g - \log\det\Sigma_0$",
                 "tr Sigma_g / d": r"$\mathrm{tr}\,\Sigma_g / d$", "|mu_g - mu_0|^2": r"$|\mu_g - \mu_0|^2$"}
+
+
+#: The columns of the agreement table (:func:`agreement`, with ``quantity_tex`` added). No header holds a bare
+#: ``|``: a pipe ends a cell of a Markdown table, so ``$|z|$`` in a header breaks the whole table.
+AGREEMENT_COLUMNS = (
+    Col("setting", kind="text"), Col("quantity_tex", "quantity", kind="md"),
+    Col("points", "points (cell × generation)"),
+    Col("within_2se", "share within 2 s.e. of the exact value", digits=3),
+    Col("max_abs_z", r"largest $\lvert z\rvert$", digits=3), Col("worst_d", "at $d$"), Col("worst_n", "$n$"),
+    Col("worst_generation", "$g$"),
+    Col("sd_ratio_max_gap", r"largest $\lvert\hat{sd}/sd - 1\rvert$", digits=3))
 
 
 def _int_list(params, key: str, minimum: int) -> list[int]:
@@ -322,10 +333,13 @@ def trace_sentence(tr: Mapping, rows: list[dict]) -> str:
             "sum rather than a product, has no such problem.")
 
 
-def other_settings_sentence(agree: list[dict], settings) -> str | None:
+def other_settings_sentence(agree: list[dict], settings, rechecked: Mapping) -> str | None:
     """The second moments of every setting but replace against (eq-K-3) and (eq-K-4), from the
     :func:`agreement` rows ``agree``: per setting and quantity, the share of points within 2 standard
-    errors and the largest ``|z|``, marked where they do not agree; ``None`` when no such row exists."""
+    errors and the largest ``|z|``, with the verdict of :func:`agreement_verdict` where the first pass
+    does not agree: the :func:`recheck` row ``rechecked[(setting, quantity)]`` (its replicates and ``z``)
+    that clears the worst point as Monte-Carlo error, or the mark that it is not within it; ``None`` when
+    no such row exists."""
     by = {(a["setting"], a["quantity"]): a for a in agree}
     parts = []
     for s in settings:
@@ -333,10 +347,21 @@ def other_settings_sentence(agree: list[dict], settings) -> str | None:
             continue
         for q in ("tr Sigma_g / d", "|mu_g - mu_0|^2"):
             a = by.get((s, q))
-            if a is not None:
-                parts.append(f"{s}, {QUANTITY_TEX[q]}: {fmt_sig(100 * a['within_2se'], 3)} % within 2 s.e., largest "
-                             f"$|z|$ {fmt_sig(a['max_abs_z'], 3)}"
-                             + ("" if agrees(a) else " (**not** within the Monte-Carlo error)"))
+            if a is None:
+                continue
+            text = (f"{s}, {QUANTITY_TEX[q]}: {fmt_sig(100 * a['within_2se'], 3)} % within 2 s.e., largest "
+                    f"$|z|$ {fmt_sig(a['max_abs_z'], 3)}")
+            verdict = agreement_verdict(a, rechecked)
+            c = rechecked.get((s, q))
+            if verdict != "agrees":
+                text += f" (at $d = {a['worst_d']}$, $n = {a['worst_n']}$, $g = {a['worst_generation']}$)"
+            if verdict == "rechecked":
+                text += (f", flagged by this pass, but simulated again with {c['replicates']} replicates that point is "
+                         f"at $z$ = {fmt_sig(c['z'], 3)}: Monte-Carlo error, and it agrees")
+            elif verdict == "differs":
+                text += ((f", and simulated again with {c['replicates']} replicates it is at $z$ = {fmt_sig(c['z'], 3)}"
+                          if c is not None else "") + ": **not** within the Monte-Carlo error")
+            parts.append(text)
     if not parts:
         return None
     return ("**The other settings.** Their second moments against {eq}`eq-K-3` and {eq}`eq-K-4`: "
@@ -421,6 +446,45 @@ def sigma_summary(sigma: Mapping, generations: int) -> list[dict]:
                         "log_ridge": float(np.log(sp.eps / sp.m)),
                         **{f"coverage_{k}": float(v[g]) for k, v in cov.items()}})
     return out
+
+
+def index_set_sds(noise_rows: list[dict], generation_rows: list[dict]) -> dict:
+    """The index-set sds of Track II's drift that a recursion run reports, nats (sds over re-drawn observed
+    index sets): ``reseed_index_sd``, that of the difference between theta_0's two evaluations (the
+    ``index_set_noise_U`` of its ``noise`` table, ``None`` without one), and ``drift_index_sd_min``,
+    ``drift_index_sd_max`` and ``drift_index_sd_points``: the least and largest ``noise_U`` of its
+    ``generations`` table over every setting and generation ``>= 1``, and how many (``None``, 0 without any)."""
+    reseed = next((float(r["index_set_noise_U"]) for r in noise_rows
+                   if r.get("index_set_noise_U") is not None and np.isfinite(float(r["index_set_noise_U"]))), None)
+    drift = [float(r["noise_U"]) for r in generation_rows
+             if r["generation"] >= 1 and r.get("noise_U") is not None and np.isfinite(float(r["noise_U"]))]
+    return {"reseed_index_sd": reseed, "drift_index_sd_min": min(drift) if drift else None,
+            "drift_index_sd_max": max(drift) if drift else None, "drift_index_sd_points": len(drift)}
+
+
+def _span(lo: float, hi: float, digits: int = 3) -> str:
+    a, b = fmt_sig(lo, digits), fmt_sig(hi, digits)
+    return a if a == b else f"{a}–{b}"
+
+
+def evaluation_noise_sentence(fac: Mapping) -> str | None:
+    """Track II's evaluation noise (``fac["evaluation_noise_U"]``, an sd) against the index-set sds the run
+    reports (:func:`index_set_sds`, keys in ``fac``): as a multiple of the sd of each generation's drift
+    (least to largest) and of the sd of the difference between theta_0's two evaluations; ``None`` when
+    the run reports neither."""
+    ev = fac["evaluation_noise_U"]
+    lo, hi, reseed = fac["drift_index_sd_min"], fac["drift_index_sd_max"], fac["reseed_index_sd"]
+    parts = []
+    if lo:
+        parts.append(f"{_span(ev / hi, ev / lo)} times the index-set sd the run reports for the drift of each "
+                     f"generation ({_span(lo, hi)} nats over its {fac['drift_index_sd_points']} (setting, generation) "
+                     "points)")
+    if reseed:
+        parts.append(f"{fmt_sig(ev / reseed, 3)} times the index-set sd of the difference between $\\theta_0$'s two "
+                     f"evaluations ({fmt_sig(reseed, 3)} nats)")
+    if not parts:
+        return None
+    return f"Track II's evaluation noise (an sd, {fmt_sig(ev, 3)} nats) is " + ", and ".join(parts) + "."
 
 
 def summary_clause(agreed: list, disagreed: list, *, missed_span: str, generation: int) -> str:

@@ -91,15 +91,27 @@ def against_control(series: Sequence[Mapping], *, control: str = CONTROL, level:
             if d["setting"] in COLLAPSE]
 
 
+#: Marks a first signal at the last generation: it rests on that one generation alone.
+LAST_ONLY = " (last only)"
+
+
+def first_generation(cell: str | None) -> int | None:
+    """The generation of a first-signal table cell (``"3"``, ``"10 (last only)"``), ``None`` otherwise."""
+    head = (cell or "").split(" ")[0]
+    return int(head) if head.isdigit() else None
+
+
 def first_signal_table(differences: Sequence[Mapping]) -> list[dict]:
     """The first-signal table: one row per signal, one column per collapse setting and baseline
     (``"S2 from g0"``): the first generation from which the setting stays beyond ``control``'s
-    run-to-run interval, ``"never"`` when it does not by its last generation, ``"one seed"`` when
-    the pair exists in one seed only (no interval), ``"–"`` when the table has no such pair."""
+    run-to-run interval (marked :data:`LAST_ONLY` when that is the last generation, which one
+    generation alone then carries), ``"never"`` when it does not by its last generation, ``"one seed"``
+    when the pair exists in one seed only (no interval), ``"–"`` when the table has no such pair."""
     table: dict[str, dict] = {}
     for f in first_signal(differences):
         column = f"{f['setting']} from g{f['baseline']}"
         cell = ("one seed" if f["replicates"] < 2 else "never" if f["first_generation"] is None
+                else f"{f['first_generation']}{LAST_ONLY}" if f["first_generation"] == f["generations"]
                 else str(f["first_generation"]))
         table.setdefault(f["signal"], {"signal": LABELS.get(f["signal"], f["signal"])})[column] = cell
     columns = sorted({c for row in table.values() for c in row if c != "signal"})
@@ -175,18 +187,18 @@ def beyond_shared_sentence(rows: Sequence[Mapping], *, signals=("drift_U", "dist
 
 def _separating(table: Sequence[Mapping], setting: str, baseline: int) -> tuple[dict, list] | None:
     """``(cells, ranked)``: the non-empty cells of ``setting``'s column for ``baseline`` and the
-    separating signals with their first generation, earliest first; ``None`` when every cell is
-    "one seed"."""
+    separating signals with their cells, earliest first; ``None`` when every cell is "one seed"."""
     column = f"{setting} from g{baseline}"
     cells = {r["signal"]: r.get(column) for r in table if r.get(column) not in (None, "–")}
     if cells and all(c == "one seed" for c in cells.values()):
         return None
-    sep = {k: int(v) for k, v in cells.items() if v.isdigit()}
-    return cells, sorted(sep.items(), key=lambda kv: (kv[1], kv[0]))
+    sep = [(k, v) for k, v in cells.items() if first_generation(v) is not None]
+    return cells, sorted(sep, key=lambda kv: (first_generation(kv[1]), kv[0]))
 
 
 def _listed(ranked: Sequence) -> str:
-    return ", ".join(f"{k} from $g$ = {g}" for k, g in ranked)
+    """``[(signal, cell)]`` as "distinct-2 from $g$ = 1, Track II at $g$ = 10, the last generation, only"."""
+    return ", ".join(f"{k} {_when(cell)}" for k, cell in ranked)
 
 
 def first_signal_sentence(table: Sequence[Mapping], *, setting: str = "S2", baseline: int = 0) -> str:
@@ -205,23 +217,77 @@ def first_signal_sentence(table: Sequence[Mapping], *, setting: str = "S2", base
             f"{CONTROL} (change from generation {baseline}): {_listed(ranked)}")
 
 
-def surface_sentence(table: Sequence[Mapping], *, setting: str = "S2", baseline: int = 0) -> str:
-    """Does a cheap surface signal (distinct-2, HHI) separate ``setting`` from the control earlier than
-    Track II, over seeds? One sentence, or ``""`` when the table cannot tell (one seed)."""
+def paired_seeds(differences: Sequence[Mapping]) -> dict[str, int]:
+    """``{collapse setting: number of seeds that have both it and the control}`` from
+    :func:`against_control`'s rows: what its intervals rest on."""
+    out: dict[str, int] = {}
+    for d in differences:
+        out[d["setting"]] = max(out.get(d["setting"], 0), d["replicates"])
+    return out
+
+
+def _when(cell: str | None) -> str:
+    g = first_generation(cell)
+    if g is None:
+        return "never"
+    return f"at $g$ = {g}, the last generation, only" if LAST_ONLY in cell else f"from $g$ = {g}"
+
+
+def _surface_clause(table: Sequence[Mapping], setting: str, baseline: int) -> tuple[bool, str] | None:
+    """``(leads, clause)``: whether a surface signal separates ``setting`` from the control before
+    both of Sigma's tracks, measured from ``baseline``; ``None`` when the table cannot tell."""
     column = f"{setting} from g{baseline}"
     cell = {r["signal"]: r.get(column) for r in table}
-    track2 = cell.get(LABELS["drift_U"])
-    if track2 in (None, "one seed"):
-        return ""
-    g_track2 = int(track2) if track2.isdigit() else math.inf
-    earlier = [f"{name} (from $g$ = {cell[name]})" for name in (LABELS["distinct_2"], LABELS["hhi"])
-               if (cell.get(name) or "").isdigit() and int(cell[name]) < g_track2]
-    said = "never" if track2 == "never" else f"from $g$ = {track2}"
+    tracks = {name: cell.get(LABELS[key]) for name, key in (("Track II", "drift_U"), ("Track I", "drift_gamma_kf"))}
+    tracks = {name: c for name, c in tracks.items() if c not in (None, "–")}
+    if not tracks or any(c == "one seed" for c in tracks.values()):
+        return None
+    g_sigma = min((g for c in tracks.values() if (g := first_generation(c)) is not None), default=math.inf)
+    earlier = [f"{name} ({_when(cell[name])})" for name in (LABELS["distinct_2"], LABELS["hhi"])
+               if (g := first_generation(cell.get(name))) is not None and g < g_sigma]
+    said = ", ".join(f"{name} {_when(c)}" for name, c in tracks.items())
     if not earlier:
-        return f"No surface signal separates {setting} from {CONTROL} before Track II ({said})."
+        return False, (f"measured from generation {baseline}, no surface signal separates {setting} from {CONTROL} "
+                       f"before Sigma's tracks do ({said})")
     verb = "separates" if len(earlier) == 1 else "separate"
-    return (f"A cheap surface signal discriminates better than Sigma here: {' and '.join(earlier)} {verb} "
-            f"{setting} from {CONTROL} before Track II does ({said}).")
+    return True, (f"measured from generation {baseline}, {' and '.join(earlier)} {verb} {setting} from {CONTROL} "
+                  f"before either of Sigma's tracks does ({said})")
+
+
+def surface_sentence(table: Sequence[Mapping], *, setting: str = "S2") -> str:
+    """Does a cheap surface signal (distinct-2, HHI) separate ``setting`` from the control, over
+    seeds, earlier than both of Sigma's tracks, with changes measured from generation 0 and from
+    generation 1? One sentence, or ``""`` when the table cannot tell (one seed)."""
+    clauses = [c for b in (0, 1) if (c := _surface_clause(table, setting, b)) is not None]
+    if not clauses:
+        return ""
+    leads = [lead for lead, _ in clauses]
+    opening = ("A cheap surface signal discriminates better than Sigma here" if all(leads) else
+               "A cheap surface signal discriminates better than Sigma on one of the two baselines" if any(leads) else
+               "No cheap surface signal discriminates better than Sigma here")
+    text = "; ".join(c for _, c in clauses)
+    return f"{opening}: {text[0].lower()}{text[1:]}."
+
+
+def signal_in_words(table: Sequence[Mapping], key: str = "drift_U") -> str:
+    """One signal's row of the first-signal table in words: from which generation it separates each
+    collapse setting from the control over seeds, with changes from generation 0 and from generation 1."""
+    row = next((r for r in table if r["signal"] == LABELS[key]), None)
+    if row is None:
+        return f"{LABELS[key]} is not in the study's table"
+    parts = []
+    for s in ("S2", "S1"):
+        c0, c1 = (row.get(f"{s} from g{b}") for b in (0, 1))
+        if {c0, c1} <= {None, "–"}:
+            continue
+        if "one seed" in (c0, c1):
+            parts.append(f"{s} and {CONTROL} share one seed only, so no interval")
+        elif c0 == c1 == "never":
+            parts.append(f"it never separates {s} from {CONTROL} (changes from generation 0 or 1)")
+        else:
+            parts.append(f"it separates {s} from {CONTROL} {_when(c0)} (changes from generation 0) and {_when(c1)} "
+                         "(from generation 1)")
+    return "; ".join(parts) or f"no collapse setting shares a seed with {CONTROL}"
 
 
 def real_claims(series: Sequence[Mapping], runs: Mapping[str, Sequence], *, level: float = 0.95) -> list[dict]:
@@ -252,10 +318,11 @@ def differences_wide(differences: Sequence[Mapping], *, baseline: int = 0) -> li
                          for d in differences if d["baseline"] == baseline])
 
 
-def in_words(table: Sequence[Mapping]) -> str:
+def in_words(table: Sequence[Mapping], paired: Mapping[str, int] | None = None) -> str:
     """The first-signal table in words: per collapse setting, how many signals separate it from the
-    control from generation 0 and from generation 1, and from when; then whether a surface signal
-    leads Track II (:func:`surface_sentence`)."""
+    control from generation 0 and from generation 1, and from when (over ``paired[setting]`` seeds,
+    :func:`paired_seeds`, when given); then whether a surface signal leads Sigma's tracks
+    (:func:`surface_sentence`)."""
     settings = [s for s in ("S2", "S1") if any(f"{s} from g0" in r for r in table)]
     found = {s: [_separating(table, s, b) for b in (0, 1)] for s in settings}
     if all(f is None or not f[0] for fs in found.values() for f in fs):
@@ -266,20 +333,21 @@ def in_words(table: Sequence[Mapping]) -> str:
         if all(f is None for f in per_baseline):
             clauses.append(f"{s} shares only one seed with {CONTROL} so far")
             continue
+        over = f" (over the {paired[s]} seeds that have both)" if paired and s in paired else ""
         if not any(f[1] for f in per_baseline if f is not None):
-            clauses.append(f"{s} separates from {CONTROL} on no signal (changes from generation 0 or 1)")
+            clauses.append(f"{s} separates from {CONTROL}{over} on no signal (changes from generation 0 or 1)")
             continue
         parts = [f"{len(f[1])} of {len(f[0])} signals from generation {b} ({_listed(f[1])})" if f[1] else
                  f"none of {len(f[0])} from generation {b}" for b, f in enumerate(per_baseline) if f is not None]
-        clauses.append(f"{s} separates from {CONTROL} on " + " and on ".join(parts))
+        clauses.append(f"{s} separates from {CONTROL}{over} on " + " and on ".join(parts))
     return (f"Against the spread between seeds, {'; '.join(clauses)}. " + surface_sentence(table)).strip()
 
 
-def study_sentence(table: Sequence[Mapping], seeds: Mapping[str, int]) -> str:
-    """The study's verdict for the introduction: over how many seeds, and which signals separate S2
-    from the control from when (:func:`first_signal_sentence`)."""
-    runs = max(seeds.get(s, 0) for s in COLLAPSE)
-    return (f"over {runs} seeds of the replicated study (with {seeds.get(CONTROL, 0)} of {CONTROL}), "
+def study_sentence(table: Sequence[Mapping], paired: Mapping[str, int]) -> str:
+    """The study's verdict for the introduction: over how many seeds S2 and the control are paired
+    (:func:`paired_seeds`), and which signals separate S2 from the control from when
+    (:func:`first_signal_sentence`)."""
+    return (f"over the {paired.get('S2', 0)} seeds of the replicated study that have both S2 and {CONTROL}, "
             + first_signal_sentence(table, setting="S2"))
 
 
@@ -302,12 +370,19 @@ def one_run_sentence(series: Sequence[Mapping], verdicts: Sequence[Mapping], *, 
 
 def frechet_sentence(rows: Sequence[Mapping], *, band: float, replicate: str) -> str:
     """The Fréchet distance of each setting at the last generation, its change from generation 0
-    and the band (twice ``band``, the bootstrap sd of one checkpoint)."""
+    and the band (twice ``band``, the bootstrap sd of one checkpoint), and what the changes say:
+    a fall beyond the band is a move toward held-out real text."""
     g_last = max(r["generation"] for r in rows)
     last = {r["setting"]: r for r in rows if r["generation"] == g_last}
-    return (f"At generation {g_last} ({replicate}): "
-            + "; ".join(f"{s} {r['frechet']:.3f} (change {r['frechet_change']:+.3f})" for s, r in last.items())
-            + f", band ±{2 * band:.3f} around each checkpoint.")
+    closer = [s for s, r in last.items() if r["frechet_change"] < -2 * band]
+    away = [s for s, r in last.items() if r["frechet_change"] > 2 * band]
+    moved = ([f"{', '.join(closer)} moved closer to it"] if closer else []) + (
+        [f"{', '.join(away)} moved away from it"] if away else [])
+    said = ("; ".join(moved) or "no setting moved beyond the band") if not math.isnan(band) else "no band yet"
+    values = "; ".join(f"{s} {r['frechet']:.3f} (change {r['frechet_change']:+.3f})".replace("change -", "change −")
+                       for s, r in last.items())
+    return (f"At generation {g_last} ({replicate}): {values}, band ±{2 * band:.3f} around each checkpoint. "
+            f"A lower distance is closer to held-out TECH text: {said}.")
 
 
 def new_real_provenance(runs: Mapping[str, Sequence]) -> list[dict]:

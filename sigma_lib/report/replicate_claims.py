@@ -156,7 +156,9 @@ def _lead_claims(r: _Runs) -> list[dict]:
     if rhos:
         t = r.interval(rhos)
         t["low"], t["high"] = max(t["low"], -1.0), min(t["high"], 1.0)  # a correlation's interval, clipped
-        out.append(_row("E13", f"Spearman $\\rho$ {describe(t, 2)} (each run's $\\rho$ over its generations)",
+        out.append(_row("E13", f"Spearman $\\rho$ {describe(t, 2)} (each run's $\\rho$ over its generations; both "
+                               "series trend with the generation, so the correlation shows they co-vary, not that one "
+                               "tracks the other beyond that trend)",
                         _judge(t, sign=-1), t["n"]))
     return out
 
@@ -209,7 +211,7 @@ def changed_sentence(compared: Sequence[Mapping], *, reference: str, n_runs: int
     judged = [c for c in compared if c["one-run verdict"]]
     count = f"{len(changed)} of the {len(judged)}" if changed else f"none of the {len(judged)}"
     head = (f"Against the spread between {n_runs} runs, {count} verdicts that {reference} gives against its "
-            "own bands change")
+            "own bands " + ("changes" if len(changed) == 1 else "change"))
     if not changed:
         return head + "."
     return head + ": " + "; ".join(f"{claims.SHORT_NAMES[c['id']]} ({c['one-run verdict']} → "

@@ -15,6 +15,7 @@ two share cancels.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
@@ -22,6 +23,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 from scipy import stats
 
+from .book import fmt_sig
 from .controls import SIGNALS
 
 #: Direction of collapse of every signal (-1: falls, +1: rises), the Fréchet distance to held-out
@@ -310,26 +312,140 @@ def find_real_replicates(root=None) -> dict[str, list]:
     return out
 
 
+def _verdict_counts(changed: Sequence[Mapping]) -> dict:
+    """The changed rows of an ``s2_vs_s1`` table by direction: ``lost`` (one run's bands showed a
+    difference the spread between runs does not), ``gained`` (the other way) and ``reversed`` (one
+    setting ahead in one run, the other over runs)."""
+    out: dict = {"lost": [], "gained": [], "reversed": []}
+    for r in changed:
+        key = ("lost" if r["runs say"] == "no difference" else "gained" if r["one run says"] == "no difference"
+               else "reversed")
+        out[key].append(r)
+    return out
+
+
+def _agree(n: int, verb: str) -> str:
+    """``verb`` agreeing with a count: "1 of the 6 verdicts changes", "2 of the 6 verdicts change"."""
+    return verb + "s" if n == 1 else verb
+
+
 def s2_s1_summary(table: Sequence[Mapping], n_runs: int) -> str:
     """The chapter's finding on S2 against S1 in one clause (glued into the introduction): of the
     verdicts per signal and generation (rows of the chapter's ``s2_vs_s1`` table, ``changed`` non-empty
-    where the verdict over ``n_runs`` runs differs from one run's), how many change, and at the last
-    generation for how many signals S2 is ahead of S1 beyond run-to-run noise."""
+    where the verdict over ``n_runs`` runs differs from one run's), how many change, in which direction
+    (a difference lost, gained or reversed), and at the last generation for how many signals S2 is ahead
+    of S1 beyond run-to-run noise."""
     changed = [r for r in table if r["changed"]]
+    ways = _verdict_counts(changed)
+    n = {k: len(v) for k, v in ways.items()}
+    how = [f"{n['lost']} {_agree(n['lost'], 'lose')} a difference one run's bands showed",
+           f"{n['gained']} {_agree(n['gained'], 'gain')} one they did not show"] + (
+        [f"{n['reversed']} {_agree(n['reversed'], 'reverse')}"] if n["reversed"] else [])
     g_last = max(r["generation"] for r in table)
     at_last = [r for r in table if r["generation"] == g_last]
     return (f"against the spread between {n_runs} independent runs of the small model, {len(changed)} of {len(table)} "
-            f"S2-against-S1 verdicts (signal and generation) change from what one run's own bands say; at "
-            f"generation {g_last}, S2 is ahead of S1 beyond run-to-run noise for "
-            f"{sum(r['runs say'] == 'S2 ahead' for r in at_last)} of {len(at_last)} signals")
+            f"S2-against-S1 verdicts (signal and generation) {_agree(len(changed), 'change')} from what one run's own "
+            f"bands say" + (f" ({', '.join(how)})" if changed else "") + f"; at generation {g_last}, S2 is ahead of "
+            f"S1 beyond run-to-run noise for {sum(r['runs say'] == 'S2 ahead' for r in at_last)} of {len(at_last)} "
+            "signals")
 
 
 def changed_verdicts_sentence(table: Sequence[Mapping]) -> str:
     """Which S2-against-S1 verdicts (rows of the chapter's ``s2_vs_s1`` table) change when the band is
-    the spread between runs instead of one run's own: "No verdict changes" or how many do, each named
-    by signal and generation with its verdict from one run and from the runs."""
+    the spread between runs instead of one run's own: "No verdict changes" or how many do, by direction,
+    each named by signal and generation with its verdict from one run and from the runs. A difference
+    that one run's bands show and the runs do not means that one run was over-confident there; one that
+    the runs show and one run's bands do not means that one run's bands were wider than the spread
+    between runs (too cautious)."""
     changed = [r for r in table if r["changed"]]
-    return (("No verdict changes: " if not changed else
-             f"{len(changed)} of the {len(table)} verdicts change when the band is the spread between runs: ")
-            + "; ".join(f"{r['signal']} at $g$ = {r['generation']} ({r['one run says']} → {r['runs say']})"
-                        for r in changed) + ".")
+    if not changed:
+        return "No verdict changes when the band is the spread between runs."
+
+    def named(rows):
+        return "; ".join(f"{r['signal']} at $g$ = {r['generation']} ({r['one run says']} → {r['runs say']})"
+                         for r in rows)
+
+    ways = _verdict_counts(changed)
+    parts = [f"{len(changed)} of the {len(table)} verdicts {_agree(len(changed), 'change')} when the band is the "
+             "spread between runs."]
+    if ways["lost"]:
+        parts.append(f"In {len(ways['lost'])}, one run's bands show a difference that the spread between runs does "
+                     f"not (one run is over-confident there): {named(ways['lost'])}.")
+    if ways["gained"]:
+        parts.append(f"In {len(ways['gained'])}, the runs show a difference that one run's bands do not (those bands "
+                     f"are wider than the spread between runs, too cautious there): {named(ways['gained'])}.")
+    if ways["reversed"]:
+        parts.append(f"In {len(ways['reversed'])}, the runs reverse one run's verdict: {named(ways['reversed'])}.")
+    return " ".join(parts)
+
+
+def ratio_thresholds(n_runs: int, level: float = 0.95) -> tuple[float, float]:
+    """``(low, high)``: a between-run sd from ``n_runs`` runs over a known sd (the one-run band, taken
+    as exact) tells the two apart at ``level`` (two-sided chi-squared test with ``n_runs - 1`` degrees
+    of freedom, normal errors) only when the ratio is below ``low`` or above ``high``."""
+    if n_runs < 2:
+        raise ValueError(f"a between-run sd needs at least two runs, got {n_runs}")
+    k = n_runs - 1
+    return (math.sqrt(stats.chi2.ppf((1 - level) / 2, k) / k), math.sqrt(stats.chi2.ppf((1 + level) / 2, k) / k))
+
+
+def _ratio_told(rows: Sequence[Mapping], name, level: float) -> dict:
+    """Rows of :func:`replicate_summary` whose ratio a chi-squared test at ``level`` tells apart from 1
+    (:func:`ratio_thresholds`): ``{"above": {signal name: [settings]}, "below": {...}}``."""
+    told: dict = {"above": defaultdict(list), "below": defaultdict(list)}
+    for r in rows:
+        low, high = ratio_thresholds(r["replicates"], level)
+        ratio = r["between_over_index"]
+        if ratio > high or ratio < low:
+            told["above" if ratio > high else "below"][name(r["signal"])].append(r["setting"])
+    return told
+
+
+def spread_sentence(summary: Sequence[Mapping], labels: Mapping[str, str], *, level: float = 0.95) -> str:
+    """Signal by signal, whether the spread between runs is larger or smaller than the one-run band,
+    from rows of :func:`replicate_summary` (one generation and baseline: the chapter's table): the
+    signals whose ratio ``between_over_index`` is above 1 in every setting, below 1 in every setting,
+    or either (naming the settings below 1), each with its range; then which ratios a chi-squared test
+    at ``level`` tells apart from 1 (:func:`ratio_thresholds`), the rest being within what so few runs
+    can tell. ``labels``: the signals' names (a trailing unit in parentheses is dropped)."""
+    rows = [r for r in summary if r["replicates"] >= 2 and not math.isnan(r["between_over_index"])]
+    if not rows:
+        return "No signal has a between-run sd beside a one-run band: nothing to compare."
+    by: dict = defaultdict(list)
+    for r in rows:
+        by[r["signal"]].append(r)
+
+    def name(signal):
+        return re.sub(r" \([^()]*\)$", "", labels.get(signal, signal))
+
+    def listed(signals, mixed=False):
+        items = []
+        for sig in signals:
+            ratios = [r["between_over_index"] for r in by[sig]]
+            below = ", ".join(r["setting"] for r in by[sig] if r["between_over_index"] < 1)
+            items.append(f"{name(sig)} ({fmt_sig(min(ratios), 2)} to {fmt_sig(max(ratios), 2)}"
+                         + (f"; below 1 in {below}" if mixed else "") + ")")
+        return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1]
+
+    more = [sig for sig, rs in by.items() if all(r["between_over_index"] > 1 for r in rs)]
+    less = [sig for sig, rs in by.items() if all(r["between_over_index"] < 1 for r in rs)]
+    mixed = [sig for sig in by if sig not in more + less]
+    parts = ([f"{listed(more)} spread more between runs than the one-run band says, in every setting"] if more else [])
+    parts += [f"{listed(less)} spread less, in every setting"] if less else []
+    parts += [f"{listed(mixed, mixed=True)} more in some settings and less in others"] if mixed else []
+    told = _ratio_told(rows, name, level)
+    ns = sorted({r["replicates"] for r in rows})
+    low, high = ratio_thresholds(ns[0], level)
+    pct = f"{100 * level:g} %"
+    test = (f"With {ns[0]} runs a between-run sd has {ns[0] - 1} degrees of freedom, so a ratio tells the two apart "
+            f"at the {pct} level only above {fmt_sig(high, 3)} or below {fmt_sig(low, 3)}" if len(ns) == 1 else
+            f"With {ns[0]} to {ns[-1]} runs a between-run sd has few degrees of freedom, so a ratio tells the two "
+            f"apart at the {pct} level only far from 1")
+    n_settings = {name(sig): len(rs) for sig, rs in by.items()}
+    found = ", ".join(
+        f"{sum(map(len, told[k].values()))} {k}" + (" (" + "; ".join(
+            f"{sig} in {'every setting' if len(sets) == n_settings[sig] > 1 else ', '.join(sets)}"
+            for sig, sets in told[k].items()) + ")" if told[k] else "") for k in told)
+    return (f"Signal by signal (the ratio of the sd between runs to the one-run sd): {'; '.join(parts)}. {test} "
+            f"(a chi-squared test that takes the one-run sd as exact). Of the {len(rows)} ratios, {found}; the others "
+            "cannot tell whether the spread between runs is larger or smaller than one run's band.")

@@ -129,12 +129,53 @@ def table1_merged(ours: list[dict], paper: list[dict], gen_rows: list[dict]) -> 
     return rows
 
 
+def track1_scale_sentence(gen_rows: list[dict], across: list[dict] | None = None, n_runs: int = 0) -> str:
+    """Track I's scale and, per setting, its final drift judged two ways (the metrics chapter).
+
+    One run: the drift at the last generation against that run's index-set sd (beyond when more
+    than 2 sd), which is the *one-run* band only. ``across``: rows of
+    :func:`sigma_lib.report.replicates.replicate_summary` for ``drift_gamma_kf`` at each setting's last
+    common generation over ``n_runs`` independent runs; a setting's run-to-run verdict is *beyond
+    run-to-run noise* when the 95 % t-interval of its mean change excludes zero, else *within*. A
+    setting without replicate rows (or with fewer than two runs) is said to have no run-to-run verdict.
+    """
+    by = rows_by_setting(gen_rows)
+    r0 = gen_rows[0]
+    B = r0["N"] - r0["m"]
+    lines = [f"**Track I's scale.** With $N$ = {r0['N']} responses and $m$ = {r0['m']}, the tail budget is "
+             f"$B = N - m$ = {B}, so $\\Gamma_{{KF}} = \\sum_i \\log(1 + \\lambda_i/B)$ {{eq}}`eq-3-19` is at most "
+             f"about $m/B$ = {r0['m'] / B:.2f} here and can only move by a fraction of that; this run's "
+             f"$\\Gamma_{{KF}}$ is {r0['gamma_kf']:.3g} at generation 0. Its drift is therefore tiny next to "
+             "Track II's in nats, and the two must not be compared on one scale."]
+    reps = {a["setting"]: a for a in across or [] if a["signal"] == "drift_gamma_kf"}
+    for s in sorted(by):
+        r = by[s][-1]
+        k = abs(r["drift_gamma_kf"]) / r["noise_gamma_kf"] if r["noise_gamma_kf"] else float("inf")
+        line = (f"In {s}, Track I moves by {fmt_sig(r['drift_gamma_kf'], 3)} at $g$ = {r['generation']}, {k:.1f} "
+                f"times the index-set sd of this one run ({fmt_sig(r['noise_gamma_kf'], 2)}): "
+                + ("beyond the one-run (index-set) band" if k > 2 else "within the one-run (index-set) band"))
+        a = reps.get(s)
+        if a is None or n_runs < 2 or _missing(a.get("low")):
+            line += "; its run-to-run noise is not measured here (no replicate runs of this setting)."
+        else:
+            beyond = a["low"] > 0 or a["high"] < 0
+            line += (" only" if k > 2 and not beyond else "") + "."
+            line += (f" Over {a['replicates']} runs its change at $g$ = {a['generation']} is "
+                     f"{fmt_sig(a['mean_change'], 3)} [{fmt_sig(a['low'], 3)}, {fmt_sig(a['high'], 3)}] (mean "
+                     f"[95 % $t$-interval]), the sd between runs {fmt_sig(a['between_over_index'], 2)} times the "
+                     "index-set sd: "
+                     + ("**beyond run-to-run noise**." if beyond else "**within run-to-run noise**."))
+        lines.append(line)
+    return "\n\n".join(lines)
+
+
 def table11_merged(ours: list[dict], paper: list[dict]) -> list[dict]:
     """Table 11 row by row: per setting and quantity the paper's value, this run's and their difference.
 
-    The paper's three Spearman columns lost their headers in extraction; they are matched, in the
-    paper's order, to rho(Delta U, distinct-2), rho(Delta U, HHI), rho(distinct-2, HHI), the order
-    their signs suggest (S1: +0.926, -0.286, -0.318).
+    The paper's three Spearman columns lost their headers in extraction. They are set beside
+    rho(Delta U, distinct-2), rho(Delta U, HHI), rho(distinct-2, HHI) in the paper's order, the order
+    their signs suggest (S1: +0.926, -0.286, -0.318), but that order is a guess: those rows name the
+    printed column and get no difference (claim E13 reads the three columns as "one of").
     """
     quantities = (("distinct_2_g0", "distinct_2_g0", "distinct-2 at $g = 0$"),
                   ("distinct_2_gmax", "distinct_2_gmax", "distinct-2 at $g_\\max$"),
@@ -148,8 +189,11 @@ def table11_merged(ours: list[dict], paper: list[dict]) -> list[dict]:
         for key, pkey, label in quantities:
             p = theirs.get(o["setting"], {}).get(pkey)
             v = o[key]
-            rows.append({"setting": o["setting"], "key": key, "quantity": label, "paper": p, "this_run": v,
-                         "difference": None if p is None or v is None else v - p})
+            guessed = pkey.startswith("spearman_")
+            rows.append({"setting": o["setting"], "key": key, "paper": p, "this_run": v,
+                         "quantity": label + (f" (the paper: its printed column {pkey[-1]} of 3, headers lost)"
+                                              if guessed else ""),
+                         "difference": None if p is None or v is None or guessed else v - p})
     return rows
 
 
@@ -173,7 +217,8 @@ def c4_merged(gen_rows: list[dict], paper_c4: dict) -> list[dict]:
     return rows
 
 
-def track1_gap_sentence(const: dict, found: dict | None, finals: list[dict], *, d: int, n_paper: int | None) -> str:
+def track1_gap_sentence(const: dict, found: dict | None, finals: list[dict], *, d: int, n_paper: int | None,
+                        gap_rows: list[dict] | None = None) -> str:
     """Where the constant gap between the paper's two C.4 series comes from, in words (the appendix).
 
     ``const`` is :func:`sigma_lib.maths.track1_offset.gap_constant` of the printed series, ``found``
@@ -182,7 +227,12 @@ def track1_gap_sentence(const: dict, found: dict | None, finals: list[dict], *, 
     paper's Table 1 gap and the count ratio it needs per setting, ``n_paper`` the largest count
     recovered. The sentence gives the derived gap, the counts ``n_0`` and ``n_g`` that make every gap
     ``d log(n_g/n_0)``, that no fixed-size normalisation reproduces it while dividing by the count
-    does, and which of Table 1's rows (S1, S2) share that gap.
+    does, and which of Table 1's rows (S1, S2) share that gap. ``gap_rows`` (``generation`` and
+    ``gap`` per generation, the printed series' :func:`~sigma_lib.maths.track1_offset.track_gaps`)
+    adds how far the generations from 2 on that are not at the constant deviate from it, so the
+    constant is said to hold only as nearly as it does. A gap shared with Table 1's S1 row is
+    reported as consistent with an S1 series, not as identifying it: the gap is set by the counts,
+    which any setting evaluated on the same counts would share.
     """
     if found is None:
         return (f"No whole count $n_0 \\le 5000$ makes the gaps $d\\log(n_g/n_0)$ at $d$ = {d}: the count "
@@ -190,18 +240,25 @@ def track1_gap_sentence(const: dict, found: dict | None, finals: list[dict], *, 
     others = [g for g in const["other_generations"] if g >= 2]
     s1 = next((r for r in finals if r["setting"] == "S1"), None)
     s2 = next((r for r in finals if r["setting"] == "S2"), None)
+    off = [abs(r["gap"] - const["constant"]) for r in gap_rows or [] if r["generation"] in others]
+    deviation = (f", which differ from it by up to {fmt_sig(max(off), 4)} nats: the Track I drift is the Track II "
+                 "drift plus one constant only nearly" if off else "")
     return (
         f"**Derived gap:** {fmt_sig(const['constant'], 7)} nats at {const['n_at_constant']} of the "
-        f"{const['n_generations']} generations from 2 on (the others: generation{'s' if len(others) > 1 else ''} "
-        f"{', '.join(map(str, others))}). At $d$ = {d} every gap is $d\\log(n_g/n_0)$ with whole counts: "
+        f"{const['n_generations']} generations from 2 on"
+        + (f" (the others: generation{'s' if len(others) > 1 else ''} {', '.join(map(str, others))}{deviation})"
+           if others else "")
+        + f". At $d$ = {d} every gap is $d\\log(n_g/n_0)$ with whole counts: "
         f"$n_0$ = {found['n0']}, $n_g$ between {min(found['counts'][1:])} and {max(found['counts'])}, to within "
         f"{fmt_sig(found['max_residual'], 2)} of a whole number; no other encoder width tried does this. "
         f"**No fixed-size normalisation reproduces it** (each predicts a gap of 0); dividing the Gram by the number "
         f"of embeddings actually used, in Track II only, does: "
         f"{d}·log({n_paper}/{found['n0']}) = {fmt_sig(d * np.log(n_paper / found['n0']), 7)} nats. "
-        + (f"The paper's Table 1 S1 row has the same gap ({fmt_sig(s1['gap'], 4)} nats), so its C.4 series is S1; "
+        + (f"The paper's Table 1 S1 row has the same gap ({fmt_sig(s1['gap'], 4)} nats), consistent with its C.4 "
+           "series being S1's (the paper does not say which it is); but the gap is set by the counts alone, so a "
+           "series of any setting evaluated on the same counts would share it, and it does not identify the setting. "
            if s1 is not None else "")
-        + (f"its S2 row's gap ({fmt_sig(s2['gap'], 5)} nats) would need {fmt_sig(s2['ratio'], 3)} times more "
+        + (f"The S2 row's gap ({fmt_sig(s2['gap'], 5)} nats) would need {fmt_sig(s2['ratio'], 3)} times more "
            f"embeddings at $g_\\max$ than at $g = 0$, which no count of at most {n_paper} allows: S2's Track I was not "
            f"computed the same way, or not from the same counts." if s2 is not None else ""))
 
@@ -235,6 +292,109 @@ def bucket_table(run_dir: str | Path) -> list[dict]:
     pooled = float(np.sqrt(np.mean([d**2 for d in draws.values()]))) if draws else None
     return [{**r, "reseed_drift_U": draws.get(r["bucket"]), "reseed_noise_U": pooled,
              "reseed_noise_dof": len(draws)} for r in rows]
+
+
+#: A bucket "contracts most" only when its lead over the next-lowest bucket exceeds this many
+#: standard deviations of the difference of two bucket drifts (sqrt(2) times one bucket's sd).
+BUCKET_LEAD_SDS = 2.0
+
+
+def _missing(x) -> bool:
+    """``None`` or a floating NaN (a column a table leaves empty)."""
+    return x is None or (isinstance(x, float) and bool(np.isnan(x)))
+
+
+def _signed(x, digits: int = 3) -> str:
+    """``x`` with a leading ``+`` when positive (:func:`~sigma_lib.report.book.fmt_sig` otherwise)."""
+    return ("+" if x > 0 else "") + fmt_sig(x, digits)
+
+
+def bucket_contraction(rows: list[dict], generation: int | None = None,
+                       settings: list[str] | None = None) -> list[dict]:
+    """Per setting: does any prompt bucket contract at ``generation``, and does one contract most?
+
+    ``rows`` are :func:`bucket_table` rows (``reseed_noise_U``: sd of one bucket's drift under
+    evaluation noise, ``None`` when the run has none); ``generation`` defaults to the last one in
+    ``rows``, ``settings`` (the order of the result) to their order in ``rows``. Per setting:
+    ``negative`` (buckets with a drift below zero), ``beyond`` (below ``-2 sd``: contracts beyond
+    noise), the ``lowest`` and ``next`` buckets with their drifts, the ``lead`` of the lowest over the
+    next (nats), its band ``lead_band`` = ``BUCKET_LEAD_SDS * sqrt(2) * sd`` (twice the sd of a
+    difference of two independent bucket drifts), and ``stands_out``: ``True`` when the lowest bucket
+    contracts beyond noise and leads the next by more than the band, ``False`` when it does not,
+    ``None`` (untestable) without a noise estimate.
+    """
+    rows = list(rows)
+    if not rows:
+        return []
+    g = max(r["generation"] for r in rows) if generation is None else generation
+    at = [r for r in rows if r["generation"] == g]
+    out = []
+    for s in settings or list(dict.fromkeys(r["setting"] for r in at)):
+        mine = sorted((r for r in at if r["setting"] == s), key=lambda r: r["drift_U"])
+        if not mine:
+            continue
+        sd = mine[0].get("reseed_noise_U")
+        sd = None if _missing(sd) else float(sd)
+        drifts = [r["drift_U"] for r in mine]
+        lead = drifts[1] - drifts[0] if len(mine) > 1 else None
+        band = BUCKET_LEAD_SDS * np.sqrt(2.0) * sd if sd is not None else None
+        beyond = None if sd is None else sum(d < -2 * sd for d in drifts)
+        stands = (None if sd is None or lead is None
+                  else bool(drifts[0] < -2 * sd and lead > band))
+        out.append({"setting": s, "generation": g, "n_buckets": len(mine), "noise_sd": sd,
+                    "negative": sum(d < 0 for d in drifts), "beyond": beyond,
+                    "lowest": mine[0]["bucket"], "lowest_drift": drifts[0],
+                    "next": mine[1]["bucket"] if len(mine) > 1 else None,
+                    "next_drift": drifts[1] if len(mine) > 1 else None, "highest_drift": drifts[-1],
+                    "lead": lead, "lead_band": band, "stands_out": stands,
+                    "reseed_noise_dof": mine[0].get("reseed_noise_dof")})
+    return out
+
+
+def _bucket_clause(c: dict) -> str:
+    n = c["n_buckets"]
+    if c["negative"] == 0:
+        return (f"{c['setting']}: no bucket contracts, every drift is positive "
+                f"({_signed(c['lowest_drift'])} to {_signed(c['highest_drift'])} nats)")
+    k = c["negative"]
+    head = (f"{c['setting']}: " + (f"all {n} buckets have" if k == n else f"{k} of {n} buckets have" if k > 1
+                                   else f"1 of {n} buckets has") + " a negative drift")
+    if c["noise_sd"] is None:
+        return (head + f", the lowest {c['lowest']} ({fmt_sig(c['lowest_drift'], 4)})"
+                + (f", {fmt_sig(c['lead'], 3)} nats below {c['next']}" if c["lead"] is not None else "")
+                + "; without an evaluation-noise estimate, whether any bucket contracts most is untestable")
+    if c["beyond"] == 0:
+        return head + ", none below −2 sd: no bucket contracts beyond noise"
+    head += (", all of them below −2 sd" if c["beyond"] == c["negative"] else f", {c['beyond']} of them below −2 sd")
+    if c["lead"] is None:
+        return head
+    pair = (f"{c['lowest']} ({fmt_sig(c['lowest_drift'], 4)}), is {fmt_sig(c['lead'], 3)} nats below the next, "
+            f"{c['next']} ({fmt_sig(c['next_drift'], 4)})")
+    if c["stands_out"]:
+        return head + f"; the lowest, **{pair}**, beyond the lead band: {c['lowest']} contracts most"
+    return head + f"; the lowest, {pair}, within the lead band: no bucket stands out beyond noise"
+
+
+def bucket_contraction_sentence(summary: list[dict]) -> str:
+    """App. C.6 in words (:func:`bucket_contraction`): the rule, then per setting whether any bucket
+    contracts (beyond ``-2 sd`` of evaluation noise) and whether one contracts most (its lead over
+    the next beyond ``BUCKET_LEAD_SDS`` sd of a difference of two bucket drifts), else that no bucket
+    stands out beyond noise."""
+    if not summary:
+        return "No bucket table in this run."
+    sd = summary[0]["noise_sd"]
+    g = summary[0]["generation"]
+    if sd is None:
+        rule = (f"At $g$ = {g} (this run has no evaluation-noise estimate per bucket, so a contraction cannot be "
+                "told from noise): ")
+    else:
+        dof = summary[0].get("reseed_noise_dof")
+        rule = (f"At $g$ = {g}, against the evaluation noise of one bucket's drift (sd {fmt_sig(sd, 3)} nats"
+                + (f", {dof} degrees of freedom" if dof else "") + "): a bucket contracts beyond noise when its "
+                f"drift is below −2 sd ({fmt_sig(-2 * sd, 3)} nats), and one bucket contracts most only when its "
+                f"lead over the next-lowest exceeds {fmt_sig(BUCKET_LEAD_SDS, 2)} sd of a difference of two bucket "
+                f"drifts ({fmt_sig(BUCKET_LEAD_SDS, 2)}·√2·sd = {fmt_sig(summary[0]['lead_band'], 3)} nats). ")
+    return rule + "; ".join(_bucket_clause(c) for c in summary) + "."
 
 
 #: The signals whose noise is a bootstrap over theta_0's responses: what each resamples (the
@@ -420,23 +580,90 @@ def control_comparison(gen_rows: list[dict]) -> list[dict]:
 
     The band of the difference S2 - repeat-real is twice the combined standard deviation of the two
     final values (index-set noise for the tracks, standard error for the held-out NLL); signals
-    without a per-checkpoint noise estimate get no verdict.
+    without a per-checkpoint noise estimate get no verdict. A departure is ``"toward collapse"`` when
+    S2 lies on the collapse side of the control (lower diversity, higher HHI or held-out NLL), else
+    ``"the other way"``.
     """
     last = {s: r[-1] for s, r in rows_by_setting(gen_rows).items()}
     if not {"S2", "repeat-real"} <= set(last):
         raise ValueError("the control comparison needs the S2 and repeat-real settings")
-    signals = [("drift_U", "noise_U", "Track II drift (nats)"), ("drift_gamma_kf", "noise_gamma_kf", "Track I drift"),
-               ("heldout_nll", "heldout_nll_se", "held-out NLL (nats/token)"), ("distinct_2", None, "distinct-2"),
-               ("hhi", None, "hashed 4-gram HHI"), ("weight_distance", None, "weight distance from theta_0")]
+    # (key, noise column, label, sign of a change toward collapse)
+    signals = [("drift_U", "noise_U", "Track II drift (nats)", -1),
+               ("drift_gamma_kf", "noise_gamma_kf", "Track I drift", -1),
+               ("heldout_nll", "heldout_nll_se", "held-out NLL (nats/token)", +1),
+               ("distinct_2", None, "distinct-2", -1), ("hhi", None, "hashed 4-gram HHI", +1),
+               ("weight_distance", None, "weight distance from theta_0", 0)]
     rows = []
-    for key, noise, label in signals:
+    for key, noise, label, sign in signals:
         row = {"signal": label, **{s: last[s].get(key) for s in last}}
         diff = last["S2"][key] - last["repeat-real"][key]
         band = 2 * (last["S2"][noise] ** 2 + last["repeat-real"][noise] ** 2) ** 0.5 if noise else None
-        row.update({"S2 - repeat-real": diff, "band (2 sd)": band,
-                    "S2 departs from the control": None if band is None else bool(abs(diff) > band)})
+        departs = None if band is None else bool(abs(diff) > band)
+        row.update({"S2 - repeat-real": diff, "band (2 sd)": band, "S2 departs from the control": departs,
+                    "direction": None if not departs else "toward collapse" if sign * diff > 0 else "the other way"})
         rows.append(row)
     return rows
+
+
+def heldout_nll_sentence(gen_rows: list[dict], control: str = "repeat-real",
+                         collapse: tuple[str, ...] = ("S1", "S2"), base_final_loss: float | None = None) -> str:
+    """The held-out NLL's rise per setting, and what the ``control`` that trains on real text only says.
+
+    Per setting the change of ``heldout_nll`` from generation 0 to its last generation with a band of
+    twice the two standard errors combined (as if independent: conservative, the contexts are the
+    same). When the control's NLL rises beyond its band, the rise is said not to be specific to
+    training on the model's own text; the control is compared with each ``collapse`` setting present
+    (difference of the final NLLs, band twice their combined se). The control's training loss
+    (``train_final_loss``: the last training batch of each generation) at its first and last
+    generation, beside its final held-out NLL and ``base_final_loss`` (theta_0's last batch, from the
+    manifest), is reported as consistent with fitting the repeated contexts, not as proof.
+    """
+    by = {s: rs for s, rs in rows_by_setting(gen_rows).items()
+          if not _missing(rs[0].get("heldout_nll")) and not _missing(rs[-1].get("heldout_nll"))}
+    if not by:
+        return "This run has no held-out NLL."
+
+    def rise(s):
+        r0, r1 = by[s][0], by[s][-1]
+        return (r1["heldout_nll"] - r0["heldout_nll"],
+                2 * float(np.hypot(r0["heldout_nll_se"] or 0.0, r1["heldout_nll_se"] or 0.0)), r1["generation"])
+
+    parts = [f"{s} {_signed(d)} ± {fmt_sig(b, 2)}" for s in by for d, b, _ in [rise(s)]]
+    g = max(rs[-1]["generation"] for rs in by.values())
+    text = (f"Held-out NLL from $g$ = 0 to its last generation ($g$ = {g}), in nats per token (±2 se, the two "
+            f"generations' standard errors combined): {', '.join(parts)}.")
+    if control not in by:
+        return text
+    d, band, _ = rise(control)
+    if d <= band:
+        return text + (f" In the {control} control, which trains on real text only, it "
+                       + ("falls beyond that band." if d < -band else "stays within that band."))
+    last = {s: by[s][-1] for s in by}
+    comps = []
+    for s in collapse:
+        if s not in by:
+            continue
+        diff = last[control]["heldout_nll"] - last[s]["heldout_nll"]
+        b = 2 * float(np.hypot(last[control]["heldout_nll_se"] or 0.0, last[s]["heldout_nll_se"] or 0.0))
+        word = "by more than" if diff > b else "by less than" if diff < -b else "not distinguishably from"
+        comps.append(f"{word} {s} (difference of the final NLLs {_signed(diff)} ± {fmt_sig(b, 2)})")
+    text += (f" The {control} control, which trains on real text only, rises beyond its band"
+             + (", " + " and ".join(comps) if comps else "")
+             + ": a rise of the held-out NLL is therefore not specific to training on the model's own text.")
+    losses = [(r["generation"], r.get("train_final_loss")) for r in by[control] if r["generation"] >= 1]
+    losses = [(gg, x) for gg, x in losses if not _missing(x)]
+    if losses:
+        (g1, l1), (g2, l2) = losses[0], losses[-1]
+        gap = last[control]["heldout_nll"] - l2
+        base = by[control][0]["heldout_nll"] - base_final_loss if not _missing(base_final_loss) else None
+        text += (f" Its training loss (the last training batch of a generation, `train_final_loss`) is "
+                 f"{fmt_sig(l1, 3)} at $g$ = {g1} and {fmt_sig(l2, 3)} at $g$ = {g2}, {fmt_sig(gap, 3)} below its "
+                 f"held-out NLL there"
+                 + (f" ($\\theta_0$'s last training batch: {fmt_sig(base_final_loss, 3)}, {fmt_sig(base, 3)} below "
+                    "its held-out NLL)" if base is not None else "")
+                 + ": consistent with fitting the contexts it is trained on again and again; one batch's loss is "
+                 "noisy, and the run does not show that this fitting is what raises the held-out NLL.")
+    return text
 
 
 def response_samples(run_path: str | Path, n_prompts: int = 3, chars: int = 200) -> list[dict]:

@@ -102,3 +102,34 @@ def block_size_sentence(need, est) -> str:
             f"observed columns ({big['m_for_0.90'] / big.d**3:.2f} $d^3$); the bias-corrected interval needs no such "
             f"$m$: it covered {est.coverage_corrected.min():.0%} to {est.coverage_corrected.max():.0%} in the "
             f"Theorem 3 table above, at $m$ from {est.m.min()} to {est.m.max()}.")
+
+
+def moment_interval_sentence(ng, z: float = 2.0) -> str:
+    """Where the moment-corrected 95 % interval can be used, from the ``theorem3_non_gaussian_bias``
+    table (its ``columns`` column names the rows): per row, its coverage against 95 % in standard errors
+    (``coverage_se``): within ``z`` s.e. (use it), above (over-covers: conservative, wider than needed)
+    or below (under-covers: too narrow, by so many s.e.); and in how many rows it is closer to 95 % than
+    the Gaussian correction."""
+    def where(rows, short=False):
+        groups: dict = {}
+        for r in rows.itertuples():
+            groups.setdefault(r.columns, []).append(
+                f"{r.coverage_moment:.3f} at $d$ = {r.d}"
+                + (f", {(0.95 - r.coverage_moment) / r.coverage_se:.1f} s.e. below 95 %" if short else ""))
+        return " and ".join(f"{label} ({'; '.join(cells)})" for label, cells in groups.items())
+
+    off = (ng.coverage_moment - 0.95) / ng.coverage_se
+    near, over, under = ng[off.abs() <= z], ng[off > z], ng[off < -z]
+    parts = []
+    if len(near):
+        parts.append(f"it covers within {z:g} s.e. of 95 % on {where(near)}: there it is the interval to use")
+    if len(over):
+        parts.append(f"it over-covers on {where(over)}: there it is conservative, wider than it needs to be")
+    if len(under):
+        parts.append(f"it under-covers on {where(under, short=True)}: there it is too narrow, and an interval from "
+                     "it is indicative only")
+    gap_m, gap_g = (ng.coverage_moment - 0.95).abs(), (ng.coverage_gaussian - 0.95).abs()
+    return (f"Which interval to use depends on the columns (coverage of the moment-corrected 95 % interval, "
+            f"standard error about {ng.coverage_se.iloc[0]:.3f}): " + "; ".join(parts) + ". It is closer to 95 % "
+            f"than the Gaussian correction in {int((gap_m < gap_g).sum())} of the {len(ng)} rows, as close in "
+            f"{int((gap_m == gap_g).sum())} and farther in {int((gap_m > gap_g).sum())}.")
