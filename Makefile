@@ -137,7 +137,8 @@ SEED ?= 0
 REP_GENERATIONS ?= 10
 # One committed folder per setting (runs/real-rep/seed-N/<setting>/: 20 generations of one setting fit
 # in 25 MiB, three do not). The run grows one setting at a time (S2, then S2 and new-real, ...: S1 still
-# shares S2's first generation) and each setting is exported as soon as it finishes, ready to commit:
+# shares S2's first generation, whose dropped weights the engine re-trains and checks bit for bit before
+# S1's second generation samples from them) and each setting is exported as soon as it finishes, ready to commit:
 # a setting left unfinished when the machine goes away starts again (no weights are committed).
 # `make export-rep SEED=N` exports what a run has finished so far.
 REP_SETTINGS ?= S2 new-real S1

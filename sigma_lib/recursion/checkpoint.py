@@ -117,3 +117,20 @@ def remove_model(folder: Path) -> None:
     done["files"] = {k: v for k, v in done["files"].items() if not k.startswith("model/")}
     _write_done(folder / DONE, done)
     shutil.rmtree(folder / "model")
+
+
+def add_model(folder: Path, model, tokenizer) -> None:
+    """Put back a finished generation's model weights that :func:`remove_model` dropped (re-trained
+    and checked by the caller): written beside the folder, moved in at once, then listed in ``done.json``."""
+    folder = Path(folder)
+    tmp = folder / f"model.partial-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.to("cpu").save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    done = read_done(folder)
+    if (folder / "model").exists():
+        shutil.rmtree(folder / "model")
+    os.replace(tmp, folder / "model")
+    done["files"].update({str(p.relative_to(folder)): sha256_file(p) for p in (folder / "model").rglob("*")
+                          if p.is_file()})
+    _write_done(folder / DONE, done)

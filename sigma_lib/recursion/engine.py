@@ -45,6 +45,7 @@ from ..corpus.prompts import load_prompt_bank
 from .base_model import build_base_model, load_pretrained
 from .checkpoint import (
     GenerationWriter,
+    add_model,
     generation_dir,
     is_done,
     load_embeddings,
@@ -263,8 +264,37 @@ class Experiment:
         return self._encoder
 
     def load_model(self, path: Path):
+        """The model at ``path``: theta_0, or a finished generation's ``model`` folder, re-trained first
+        when ``keep_checkpoints="last"`` dropped it (:meth:`restore_model`)."""
+        path = Path(path)
+        if path.name == "model" and not path.is_dir() and is_done(path.parent):
+            self.restore_model(path.parent)
         model, _ = load_pretrained(str(path), self.cfg.device)
         return model
+
+    def restore_model(self, folder: Path) -> None:
+        """Re-train the dropped weights of the finished generation ``folder`` and put them back, once
+        their parameter hash equals the ``end_params`` it recorded (same seeds, same bits).
+
+        Needed when S1 joins a run after S2 moved past generation 1: they share that generation,
+        whose weights S1's pool at generation 2 is sampled from. A shared generation 1 was trained under
+        either name (the seeds include it), so both are tried, the partner's first.
+        """
+        setting, g = folder.parent.name, int(folder.name.split("_")[1])
+        recorded = read_done(folder)["metrics"]["end_params"]
+        prev = self.base_path if g == 1 else folder.parent / f"gen_{g - 1:03d}" / "model"
+        shared = g == 1 and setting in ("S1", "S2")
+        names = [s for s in ("S1", "S2") if s != setting] + [setting] if shared else [setting]
+        for name in names:
+            self.log(f"{setting} g{g}: weights dropped earlier, re-training them as {name} g{g}")
+            timed = StageTimer()
+            blocks = self.training_blocks(name, g, prev, timed=timed)
+            model, trained = self.train(name, g, blocks, prev, timed=timed)
+            if trained["end_params"] == recorded:
+                add_model(folder, model, self.tok)
+                return
+        raise RuntimeError(f"could not restore the weights of {folder}: re-training gave other parameters than the "
+                           f"recorded {recorded} (another machine, library version or thread count?)")
 
     def evaluate(self, model, generation: int, stream: str, *, timed: StageTimer, desc: str):
         """Responses to the prompt bank (``k`` per prompt) and their embeddings ``(N, d)``."""
