@@ -257,4 +257,5 @@ def test_one_signal_of_the_first_signal_table_in_words():
         "it separates S2 from new-real from $g$ = 1 (changes from generation 0) and at $g$ = 3, the last generation, "
         "only (from generation 1); "
         "it never separates S1 from new-real (changes from generation 0 or 1)")
-    assert rst.signal_in_words(table, "distinct_2").startswith("it separates S2 from new-real from $g$ = 2")
+    assert rst.signal_in_words(table, "distinct_2").startswith(
+        "it separates S2 from new-real from $g$ = 2 (changes from generation 0 or 1)")

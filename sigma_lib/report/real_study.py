@@ -284,6 +284,8 @@ def signal_in_words(table: Sequence[Mapping], key: str = "drift_U") -> str:
             parts.append(f"{s} and {CONTROL} share one seed only, so no interval")
         elif c0 == c1 == "never":
             parts.append(f"it never separates {s} from {CONTROL} (changes from generation 0 or 1)")
+        elif c0 == c1:
+            parts.append(f"it separates {s} from {CONTROL} {_when(c0)} (changes from generation 0 or 1)")
         else:
             parts.append(f"it separates {s} from {CONTROL} {_when(c0)} (changes from generation 0) and {_when(c1)} "
                          "(from generation 1)")
