@@ -74,7 +74,9 @@ def run_index_sets_sentence(scores: Sequence[Mapping], run_rows: Sequence[Mappin
     checkpoint file name to the run setting whose last generation it copies; its drift and noise band
     are compared with that row of the run's generations table (``run_rows``).
     """
-    run_seed = run_config["seed"] if run_config.get("index_seed") is None else run_config["index_seed"]
+    from ..recursion.config import RunConfig
+
+    run_seed = RunConfig(seed=run_config["seed"], index_seed=run_config.get("index_seed")).index_seed_value
     ours = {"$N$": scores[0]["N"], "$m$": scores[0]["m"], "re-drawn sets": n_draws, "index-set seed": seed}
     theirs = {"$N$": run_rows[0]["N"], "$m$": run_config["m"], "re-drawn sets": run_config["n_draws"],
               "index-set seed": run_seed}
