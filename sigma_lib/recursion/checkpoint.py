@@ -26,6 +26,12 @@ def generation_dir(run_dir: str | Path, setting: str, generation: int) -> Path:
     return Path(run_dir) / ("base" if generation == 0 else setting) / f"gen_{generation:03d}"
 
 
+def save_model(path: Path, model, tokenizer) -> None:
+    """A model's weights and its tokenizer in the folder ``path`` (loaded back by ``load_pretrained``)."""
+    model.to("cpu").save_pretrained(path)
+    tokenizer.save_pretrained(path)
+
+
 class GenerationWriter:
     """Collects a generation's files in a temporary folder; :meth:`commit` makes them visible at once."""
 
@@ -42,8 +48,7 @@ class GenerationWriter:
         np.save(self.tmp / name, arr, allow_pickle=False)
 
     def model(self, model, tokenizer) -> None:
-        model.to("cpu").save_pretrained(self.tmp / "model")
-        tokenizer.save_pretrained(self.tmp / "model")
+        save_model(self.tmp / "model", model, tokenizer)
 
     def commit(self, metrics: dict) -> None:
         files = sorted(str(p.relative_to(self.tmp)) for p in self.tmp.rglob("*") if p.is_file())
@@ -125,8 +130,7 @@ def add_model(folder: Path, model, tokenizer) -> None:
     folder = Path(folder)
     tmp = folder / f"model.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    model.to("cpu").save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
+    save_model(tmp, model, tokenizer)
     done = read_done(folder)
     if (folder / "model").exists():
         shutil.rmtree(folder / "model")

@@ -37,7 +37,7 @@ RENDERED_FROM = REPO_ROOT / "book" / "generated"
 
 
 # -- numbers ---------------------------------------------------------------------------------------
-def _missing(x) -> bool:
+def is_missing(x) -> bool:
     """``None`` or a floating NaN."""
     if x is None:
         return True
@@ -54,7 +54,7 @@ def fmt_sig(x, digits: int = 4) -> str:
     """
     if isinstance(x, str):
         return x
-    if _missing(x):
+    if is_missing(x):
         return "–"
     if isinstance(x, bool) or type(x).__name__ == "bool_":
         return "yes" if x else "no"
@@ -77,7 +77,7 @@ def fmt_exact(x) -> str:
     """A printed number exactly as stored (the shortest positional form that reads back the same)."""
     if isinstance(x, str):
         return x
-    if _missing(x):
+    if is_missing(x):
         return "–"
     if isinstance(x, bool):
         return "yes" if x else "no"
@@ -93,7 +93,7 @@ def fmt_fixed(x, decimals: int) -> str:
     integers and booleans print as such."""
     if isinstance(x, str):
         return x
-    if _missing(x):
+    if is_missing(x):
         return "–"
     if isinstance(x, bool) or isinstance(x, Integral):
         return fmt_sig(x)
@@ -112,9 +112,9 @@ def paper_printed(key: str, value) -> str:
 
 def fmt_value_noise(value, noise, digits: int = 3) -> str:
     """``value ± 2 noise`` as ``−3.21 ± 0.82``: the band of two standard deviations (no line break)."""
-    if _missing(value):
+    if is_missing(value):
         return "–"
-    if _missing(noise):
+    if is_missing(noise):
         return fmt_sig(value, digits)
     return f"{fmt_sig(value, digits)}\u00a0±\u00a0{fmt_sig(2 * float(noise), 2)}"
 
@@ -142,11 +142,11 @@ class Col:
 
     def cell(self, value) -> str:
         if self.kind == "md":
-            return "–" if _missing(value) else " ".join(str(value).split()).replace("|", "\\|")
+            return "–" if is_missing(value) else " ".join(str(value).split()).replace("|", "\\|")
         if self.kind == "pm":
-            return "–" if _missing(value) else str(value)
+            return "–" if is_missing(value) else str(value)
         if self.kind == "text" or isinstance(value, str):
-            return "–" if _missing(value) else md_escape(value)
+            return "–" if is_missing(value) else md_escape(value)
         if self.kind == "exact":
             return fmt_exact(value)
         return fmt_sig(value, self.digits)
@@ -168,7 +168,7 @@ def markdown_table(rows, columns: Sequence[Col | str | tuple]) -> str:
     records = _as_records(rows)
     numeric = []
     for c in cols:
-        values = [r.get(c.key) for r in records if not _missing(r.get(c.key))]
+        values = [r.get(c.key) for r in records if not is_missing(r.get(c.key))]
         numeric.append(c.kind == "pm" or (c.kind in ("sig", "exact") and bool(values) and
                        all(isinstance(v, Real) and not isinstance(v, bool) for v in values)))
     lines = ["| " + " | ".join(c.header if c.header is not None else md_escape(c.key) for c in cols) + " |",

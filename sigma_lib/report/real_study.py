@@ -143,9 +143,9 @@ def beyond_shared(series: Sequence[Mapping]) -> list[dict]:
     one seed). One seed beyond ``g_s`` gives no run-to-run interval: a description, not a verdict."""
     import numpy as np
 
-    shared = {}
-    for r in shared_generations(series):
-        shared[r["setting"]] = max(shared.get(r["setting"], 0), r["generation"])
+    from .replicate_claims import last_common_generation
+
+    shared = {s: last_common_generation(series, s) for s in {r["setting"] for r in series}}
     by: dict = {}
     for r in series:
         by.setdefault((r["replicate"], r["setting"], r["signal"]), {})[r["generation"]] = r["change"]

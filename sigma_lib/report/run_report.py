@@ -24,7 +24,7 @@ from ..recursion.checkpoint import (
     read_done,
 )
 from ..recursion.measures import HHI_BUCKETS, HHI_N
-from .book import fmt_sig
+from .book import fmt_sig, is_missing
 
 PAPER_FILE = Path(__file__).resolve().parent.parent / "data" / "paper_reported.json"
 
@@ -155,7 +155,7 @@ def track1_scale_sentence(gen_rows: list[dict], across: list[dict] | None = None
                 f"times the index-set sd of this one run ({fmt_sig(r['noise_gamma_kf'], 2)}): "
                 + ("beyond the one-run (index-set) band" if k > 2 else "within the one-run (index-set) band"))
         a = reps.get(s)
-        if a is None or n_runs < 2 or _missing(a.get("low")):
+        if a is None or n_runs < 2 or is_missing(a.get("low")):
             line += "; its run-to-run noise is not measured here (no replicate runs of this setting)."
         else:
             beyond = a["low"] > 0 or a["high"] < 0
@@ -299,11 +299,6 @@ def bucket_table(run_dir: str | Path) -> list[dict]:
 BUCKET_LEAD_SDS = 2.0
 
 
-def _missing(x) -> bool:
-    """``None`` or a floating NaN (a column a table leaves empty)."""
-    return x is None or (isinstance(x, float) and bool(np.isnan(x)))
-
-
 def _signed(x, digits: int = 3) -> str:
     """``x`` with a leading ``+`` when positive (:func:`~sigma_lib.report.book.fmt_sig` otherwise)."""
     return ("+" if x > 0 else "") + fmt_sig(x, digits)
@@ -334,7 +329,7 @@ def bucket_contraction(rows: list[dict], generation: int | None = None,
         if not mine:
             continue
         sd = mine[0].get("reseed_noise_U")
-        sd = None if _missing(sd) else float(sd)
+        sd = None if is_missing(sd) else float(sd)
         drifts = [r["drift_U"] for r in mine]
         lead = drifts[1] - drifts[0] if len(mine) > 1 else None
         band = BUCKET_LEAD_SDS * np.sqrt(2.0) * sd if sd is not None else None
@@ -619,7 +614,7 @@ def heldout_nll_sentence(gen_rows: list[dict], control: str = "repeat-real",
     manifest), is reported as consistent with fitting the repeated contexts, not as proof.
     """
     by = {s: rs for s, rs in rows_by_setting(gen_rows).items()
-          if not _missing(rs[0].get("heldout_nll")) and not _missing(rs[-1].get("heldout_nll"))}
+          if not is_missing(rs[0].get("heldout_nll")) and not is_missing(rs[-1].get("heldout_nll"))}
     if not by:
         return "This run has no held-out NLL."
 
@@ -651,11 +646,11 @@ def heldout_nll_sentence(gen_rows: list[dict], control: str = "repeat-real",
              + (", " + " and ".join(comps) if comps else "")
              + ": a rise of the held-out NLL is therefore not specific to training on the model's own text.")
     losses = [(r["generation"], r.get("train_final_loss")) for r in by[control] if r["generation"] >= 1]
-    losses = [(gg, x) for gg, x in losses if not _missing(x)]
+    losses = [(gg, x) for gg, x in losses if not is_missing(x)]
     if losses:
         (g1, l1), (g2, l2) = losses[0], losses[-1]
         gap = last[control]["heldout_nll"] - l2
-        base = by[control][0]["heldout_nll"] - base_final_loss if not _missing(base_final_loss) else None
+        base = by[control][0]["heldout_nll"] - base_final_loss if not is_missing(base_final_loss) else None
         text += (f" Its training loss (the last training batch of a generation, `train_final_loss`) is "
                  f"{fmt_sig(l1, 3)} at $g$ = {g1} and {fmt_sig(l2, 3)} at $g$ = {g2}, {fmt_sig(gap, 3)} below its "
                  f"held-out NLL there"
