@@ -22,7 +22,7 @@ LIB_SOURCES := $(shell find sigma_lib -name '*.py')
 GENERATED   := $(NOTEBOOKS:%=book/generated/%.ipynb)
 PAPERMILL   := $(BIN)/papermill --no-progress-bar --cwd notebooks
 
-.PHONY: setup test book book-notebooks notebooks-test corpus bench clean run-real run-paper run-controls run-rep export-rep run-seed examples
+.PHONY: setup test book book-notebooks notebooks-test corpus bench clean run-real run-paper run-controls run-rep export-rep hidden-track2 run-seed examples
 
 setup: $(STAMP)
 
@@ -152,6 +152,13 @@ run-rep: setup
 EXPORT_REP = $(BIN)/python -m sigma_lib.recursion.export outputs/real-rep/seed-$(SEED) runs/real-rep/seed-$(SEED)/$$s --settings $$s
 export-rep: setup
 	for s in $(REP_SETTINGS); do $(EXPORT_REP) || exit 1; done
+
+# Track II of the committed study measured again with a second encoder, theta_0's mean-pooled hidden
+# states (about 45 s per checkpoint on one core; it resumes, and keeps what still matches the runs).
+# The real-LM chapter reads runs/real-rep-hidden/ as recorded, after checking it against the runs.
+hidden-track2: setup
+	$(BIN)/python -m sigma_lib.recursion.hidden_state_track2 $(dir $(wildcard runs/real-rep/seed-*/*/checksums.json)) \
+	  --out-root runs/real-rep-hidden --cache-dir outputs/cache
 
 # On a GPU machine (App. C.3's protocol: 50 generations of S1 and S2, bf16).
 run-paper: setup

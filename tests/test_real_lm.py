@@ -283,3 +283,49 @@ def test_generations_are_logged_to_tensorboard_when_asked(llama_run):
     assert [e.step for e in events] == [0, 1, 2]
     s2 = [r for r in tables["generations"] if r["setting"] == "S2"]
     assert [e.value for e in events] == pytest.approx([r["drift_U"] for r in s2], rel=1e-6, abs=1e-6)
+
+
+# -- the second encoder: theta_0's hidden states ------------------------------------------------
+def test_hidden_state_embeddings_pool_each_text_over_its_own_tokens(tiny_llama):
+    from sigma_lib.recursion.hidden_state_embedding import embed_hidden_states
+
+    model, tok = load_pretrained(str(tiny_llama))
+    tok.padding_side = "right"
+    texts = ["short", "a much longer response, with many more tokens than the first one has", ""]
+    together = embed_hidden_states(model, tok, texts, batch_size=3)
+    alone = np.stack([embed_hidden_states(model, tok, [t])[0] for t in texts])
+    assert together.shape == (3, 32) and together.dtype == np.float32 and np.isfinite(together).all()
+    np.testing.assert_allclose(together, alone, atol=1e-5)  # padding does not leak into the mean
+    with pytest.raises(ValueError, match="no texts to embed"):
+        embed_hidden_states(model, tok, [])
+
+
+def test_hidden_state_track2_is_measured_resumed_and_verified(llama_run, tiny_llama, tmp_path):
+    from sigma_lib.recursion.hidden_state_track2 import measure_run, read_hidden_state_track2
+
+    committed = export_run(llama_run[0], tmp_path / "seed-0" / "S2", settings=["S2"])
+    model, tok = load_pretrained(str(tiny_llama))
+    tok.padding_side = "right"
+    encoder = (model, tok, {"base_model": "tiny-llama", "params_hash": params_hash(model)})
+    out = measure_run(committed, tmp_path / "hidden" / "seed-0" / "S2", cache_dir=tmp_path, encoder=encoder,
+                      progress=False)
+    sums = json.loads((committed / "checksums.json").read_text())
+    manifest, rows = read_hidden_state_track2(out, sums)
+    assert [(r["setting"], r["generation"]) for r in rows] == [("S2", 0), ("S2", 1), ("S2", 2)]
+    assert rows[0]["drift_U"] == 0 and rows[2]["d"] == 32 and rows[2]["drift_U"] != 0
+    assert manifest["inputs"]["S2/gen_002/responses.jsonl"] == sums["S2/gen_002/responses.jsonl"]
+    from sigma_lib.report import real_study as rst
+
+    series = rst.hidden_state_rows([committed, tmp_path / "seed-0" / "new-real"], root=tmp_path / "hidden",
+                                   replicate="seed-0")  # new-real: not measured, skipped
+    assert [(r["setting"], r["generation"], r["signal"]) for r in series] == [("S2", g, rst.HIDDEN) for g in range(3)]
+    assert series[2]["change"] == rows[2]["drift_U"] and series[2]["sd"] == rows[2]["noise_U"]
+    table = (out / "track2.csv").read_bytes()
+    measure_run(committed, out, cache_dir=tmp_path, encoder=encoder, progress=False)
+    assert (out / "track2.csv").read_bytes() == table  # resumed: the same table
+    stale = {**sums, "S2/gen_002/responses.jsonl": "0" * 64}
+    with pytest.raises(ValueError, match=r"stale: it measured S2/gen_002/responses.jsonl"):
+        read_hidden_state_track2(out, stale)
+    (out / "track2.csv").write_bytes(table.replace(b"S2,2,", b"S2,3,"))
+    with pytest.raises(ValueError, match=r"track2.csv does not match the SHA-256"):
+        read_hidden_state_track2(out, sums)

@@ -259,3 +259,32 @@ def test_one_signal_of_the_first_signal_table_in_words():
         "it never separates S1 from new-real (changes from generation 0 or 1)")
     assert rst.signal_in_words(table, "distinct_2").startswith(
         "it separates S2 from new-real from $g$ = 2 (changes from generation 0 or 1)")
+
+
+def test_a_seed_that_carries_one_setting_further_is_described_per_setting():
+    from sigma_lib.report import controls as ctl
+
+    series = [r for r in longer_seed_0() if not (r["setting"] == "new-real" and r["generation"] > 4)]
+    words = rst.beyond_shared_sentence(rst.beyond_shared(series))
+    assert "seed-0 ran on: S2 to $g$ = 6, new-real to $g$ = 4." in words
+    assert "to each setting's last generation" in words
+    one = [dict(r, sd=0.1, signal=key) for key, _, _, _ in ctl.SIGNALS
+           for r in series if r["replicate"] == "seed-0" and r["signal"] == "drift_U"]
+    assert ctl.control_shares(one, "drift_U") == {"new-real": pytest.approx(-10 / -35)}  # at g = 4, both have it
+    sentence = rst.one_run_sentence(one, ctl.verdict_table(one), replicate="seed-0")
+    assert "(S2, new-real; S2 6, new-real 4 generations; one run's bands)" in sentence
+
+
+def test_the_second_encoder_is_said_beside_the_first():
+    hidden = [dict(r, signal=rst.HIDDEN, value=2 * r["value"], change=2 * r["change"])
+              for r in study() if r["signal"] == "drift_U"]
+    diffs = rst.against_control(study() + hidden)
+    table = rst.first_signal_table(diffs)
+    assert [r["signal"] for r in table][:1] == [rst.LABELS["drift_U"]] and rst.LABELS[rst.HIDDEN] in [
+        r["signal"] for r in table]
+    words = rst.second_encoder_sentence(diffs, table)
+    assert words.startswith("With all-MiniLM-L6-v2, Track II's S2 − new-real is −20.7 nats at $g$ = 3 "
+                            "(95 % interval −28.3 to −13.1, 3 seeds)")
+    assert "With $\\theta_0$'s hidden states, Track II's S2 − new-real is −41.3 nats at $g$ = 3" in words
+    assert rst.second_encoder_sentence(rst.against_control(study()), table) == ""
+    assert rst.hidden_state_root("runs/real-rep").as_posix() == "runs/real-rep-hidden"

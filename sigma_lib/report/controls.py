@@ -196,15 +196,28 @@ def verdict_table(series: Sequence[Mapping], collapse: Sequence[str] = COLLAPSE,
     return rows
 
 
+def last_generations(series: Iterable[Mapping], key: str | None = None) -> dict[str, int]:
+    """Each setting's last generation in ``series`` (of signal ``key`` when given), in order of
+    appearance: a run may carry one setting further than another (seed 0 of the study)."""
+    last: dict[str, int] = {}
+    for r in series:
+        if key is None or r["signal"] == key:
+            last[r["setting"]] = max(last.get(r["setting"], 0), r["generation"])
+    return last
+
+
 def control_shares(series: Sequence[Mapping], key: str, reference: str = "S2") -> dict[str, float]:
-    """Each control's change of ``key`` from generation 0 at the last generation, as a fraction of
-    ``reference``'s change (1.0: the control moves the signal as much as the collapse setting)."""
-    at = _pivot(series)
-    gmax = max(g for (s, k, g) in at if s == reference and k == key)
-    moved = at[(reference, key, gmax)]["change"]
-    return {s: at[(s, key, gmax)]["change"] / moved
-            for s in dict.fromkeys(r["setting"] for r in series)
-            if is_control(s) and (s, key, gmax) in at and moved != 0}
+    """Each control's change of ``key`` from generation 0, as a fraction of ``reference``'s change,
+    at the last generation the two both have (1.0: the control moves the signal as much as the
+    collapse setting)."""
+    at, last = _pivot(series), last_generations(series, key)
+    shares = {}
+    for s in (s for s in last if is_control(s) and reference in last):
+        g = min(last[s], last[reference])
+        moved = at[(reference, key, g)]["change"] if (reference, key, g) in at else 0
+        if (s, key, g) in at and moved != 0:
+            shares[s] = at[(s, key, g)]["change"] / moved
+    return shares
 
 
 def share_in_words(shares: Mapping[str, float], reference: str = "S2") -> str:
@@ -217,9 +230,9 @@ def share_in_words(shares: Mapping[str, float], reference: str = "S2") -> str:
     listed = ", ".join(f"{s} {v:.2f}".replace(" -", " −") for s, v in shares.items())
     if top < 0:
         return (f"every control moves it the other way from {reference} "
-                f"(control / {reference} change at the last generation: {listed})")
+                f"(control / {reference} change at the last generation both have: {listed})")
     return (f"the control that moves it most ({most}) moves it {top:.2f} times as much as {reference} does "
-            f"(control / {reference} change at the last generation: {listed})")
+            f"(control / {reference} change at the last generation both have: {listed})")
 
 
 def collapse_summary(verdicts: Sequence[Mapping], track2_shares: Mapping[str, float]) -> str:

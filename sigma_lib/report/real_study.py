@@ -23,14 +23,19 @@ import math
 from typing import Mapping, Sequence
 
 from .claims import UNTESTABLE
-from .controls import COLLAPSE, SIGNAL_LABELS, merge_series
+from .controls import COLLAPSE, SIGNAL_LABELS, control_shares, last_generations, merge_series
 from .replicates import first_signal, load_replicates, paired_differences, replicate_summary, slopes
 from .run_report import RECOMPUTE_TOLERANCE, tolerance_label
 
 CONTROL = "new-real"
 FRECHET = "frechet"
+#: Track II measured again with the second encoder (theta_0's mean-pooled hidden states).
+HIDDEN = "drift_U_hidden"
 #: Every signal of the study with its label; the Fréchet distance rises when the responses leave real text.
-LABELS = {**SIGNAL_LABELS, FRECHET: "Fréchet distance to held-out TECH"}
+LABELS = {**SIGNAL_LABELS, HIDDEN: r"Track II drift $\Delta U$, $\theta_0$'s hidden states (nats)",
+          FRECHET: "Fréchet distance to held-out TECH"}
+#: The signals the paper measures (its claims are judged on these alone).
+PAPER_SIGNALS = frozenset(SIGNAL_LABELS)
 
 
 def frechet_rows(folders: Sequence, *, reference, replicate: str, n_draws: int, seed: int = 0) -> list[dict]:
@@ -47,13 +52,40 @@ def frechet_rows(folders: Sequence, *, reference, replicate: str, n_draws: int, 
     return merge_series(*per_folder)  # a setting already read from an earlier folder is skipped
 
 
-def load_study(runs: Mapping[str, Sequence], *, reference=None, n_draws: int, seed: int = 0) -> list[dict]:
+def hidden_state_rows(folders: Sequence, *, root, replicate: str) -> list[dict]:
+    """Track II drift measured with theta_0's hidden states (:mod:`sigma_lib.recursion.hidden_state_track2`)
+    for one seed's committed folders, read from ``root/<seed>/<setting>/`` and checked against each
+    folder's checksums, as rows of :func:`sigma_lib.report.controls.signal_series` (``signal`` =
+    :data:`HIDDEN`, ``sd`` the index-set noise of the drift). A folder not measured yet is skipped."""
+    import json
+    from pathlib import Path
+
+    from ..recursion.export import CHECKSUMS
+    from ..recursion.hidden_state_track2 import TABLE, read_hidden_state_track2
+
+    per_folder = []
+    for folder in map(Path, folders):
+        table = Path(root) / folder.parent.name / folder.name
+        if not (table / TABLE).is_file():
+            continue
+        _, rows = read_hidden_state_track2(table, json.loads((folder / CHECKSUMS).read_text()))
+        per_folder.append([{"source": replicate, "replicate": replicate, "setting": r["setting"],
+                            "generation": r["generation"], "signal": HIDDEN, "value": r["drift_U"],
+                            "change": r["drift_U"], "sd": r["noise_U"]} for r in rows])
+    return merge_series(*per_folder)
+
+
+def load_study(runs: Mapping[str, Sequence], *, reference=None, hidden_root=None, n_draws: int,
+               seed: int = 0) -> list[dict]:
     """Every signal of every seed's committed settings (one row per seed, setting, generation and
     signal; see :func:`sigma_lib.report.replicates.load_replicates`), the Fréchet distance to
-    ``reference`` included unless it is ``None``."""
+    ``reference`` included unless it is ``None``, and Track II with the second encoder from the
+    tables under ``hidden_root`` unless it is ``None`` (:func:`hidden_state_rows`)."""
     rows = load_replicates(runs, n_draws=n_draws, seed=seed)
     for name, folders in runs.items() if reference is not None else ():
         rows += frechet_rows(folders, reference=reference, replicate=name, n_draws=n_draws, seed=seed)
+    for name, folders in runs.items() if hidden_root is not None else ():
+        rows += hidden_state_rows(folders, root=hidden_root, replicate=name)
     return rows
 
 
@@ -172,8 +204,12 @@ def beyond_shared_sentence(rows: Sequence[Mapping], *, signals=("drift_U", "dist
 
     if not rows:
         return ""
-    first = rows[0]
-    seed, g_s, g_l = first["seed"], first["shared_generation"], first["last_generation"]
+    seed, g_s = rows[0]["seed"], rows[0]["shared_generation"]
+    ran = {r["setting"]: r["last_generation"] for r in rows if r["seed"] == seed}
+    same = len(set(ran.values())) == 1
+    reach = (f"on to $g$ = {next(iter(ran.values()))}" if same
+             else "on: " + ", ".join(f"{s} to $g$ = {g}" for s, g in ran.items()))
+    until = next(iter(ran.values())) if same else "each setting's last generation"
     clauses = []
     for key in signals:
         these = [r for r in rows if r["signal"] == key and r["seed"] == seed]
@@ -181,7 +217,7 @@ def beyond_shared_sentence(rows: Sequence[Mapping], *, signals=("drift_U", "dist
             moved = ", ".join(f"{r['setting']} {fmt_sig(r['change_after_shared'], 2)}" for r in these)
             spread = ", ".join(f"{r['setting']} {fmt_sig(r['between_seed_sd_at_shared'], 2)}" for r in these)
             clauses.append(f"{LABELS[key]}: {moved} (the seeds' sd at $g$ = {g_s}: {spread})")
-    return (f"{seed} ran on to $g$ = {g_l}. From $g$ = {g_s} to {g_l} its changes were: " + "; ".join(clauses)
+    return (f"{seed} ran {reach}. From $g$ = {g_s} to {until} its changes were: " + "; ".join(clauses)
             + f". One seed beyond $g$ = {g_s} has no run-to-run interval, so these are descriptions, not verdicts.")
 
 
@@ -292,6 +328,40 @@ def signal_in_words(table: Sequence[Mapping], key: str = "drift_U") -> str:
     return "; ".join(parts) or f"no collapse setting shares a seed with {CONTROL}"
 
 
+def second_encoder_sentence(differences: Sequence[Mapping], table: Sequence[Mapping]) -> str:
+    """Track II with the book's encoder beside Track II with theta_0's hidden states (:data:`HIDDEN`):
+    S2 minus the control at the last shared generation (change from generation 0) with its
+    t-interval over seeds, and the first-signal ``table`` in words for each; ``""`` when the second
+    encoder has not been measured."""
+    from .book import fmt_sig
+
+    def last(key):
+        rows = [d for d in differences if d["signal"] == key and d["setting"] == "S2" and d["baseline"] == 0]
+        return max(rows, key=lambda d: d["generation"], default=None)
+
+    if last(HIDDEN) is None:
+        return ""
+    parts = []
+    for key, name in (("drift_U", "all-MiniLM-L6-v2"), (HIDDEN, r"$\theta_0$'s hidden states")):
+        d = last(key)
+        interval = f"95 % interval {fmt_sig(d['low'], 3)} to {fmt_sig(d['high'], 3)}, {d['replicates']} seeds"
+        parts.append(f"With {name}, Track II's S2 − {CONTROL} is {fmt_sig(d['difference'], 3)} nats "
+                     f"at $g$ = {d['generation']} ({interval}) and {signal_in_words(table, key)}")
+    return (". ".join(parts) + ". The encoders differ in dimension (384 and 576) and geometry, so "
+            "their nats do not compare; their signs, intervals and first generations do.")
+
+
+def hidden_state_root(replicated=None):
+    """The folder of the second encoder's tables for the study in ``replicated`` (default
+    ``runs/real-rep``): its sibling ``<name>-hidden`` (``make hidden-track2`` writes it)."""
+    from pathlib import Path
+
+    from .run_report import COMMITTED_ROOT
+
+    root = Path(replicated) if replicated is not None else COMMITTED_ROOT / "real-rep"
+    return root.with_name(root.name + "-hidden")
+
+
 def real_claims(series: Sequence[Mapping], runs: Mapping[str, Sequence], *, level: float = 0.95) -> list[dict]:
     """The paper's recursion claims E1-E14 judged over the study's seeds
     (:func:`sigma_lib.report.replicate_claims.replicate_claims`), E14 on each seed's S1 folder; all at
@@ -303,7 +373,7 @@ def real_claims(series: Sequence[Mapping], runs: Mapping[str, Sequence], *, leve
     g_s1 = max((r["generation"] for r in shared if r["setting"] == "S1"), default=0)
     buckets = {name: [b for b in rr.bucket_table(f) if b["generation"] <= g_s1]
                for name, folders in runs.items() for f in folders if f.name == "S1"}
-    paper_signals = [r for r in shared if r["signal"] != FRECHET]
+    paper_signals = [r for r in shared if r["signal"] in PAPER_SIGNALS]
     judged = replicate_claims(paper_signals, buckets=buckets, level=level)
     # one seed gives no interval: such a claim cannot be judged against run-to-run noise yet
     return [c if c["runs"] >= 2 else {**c, "verdict": UNTESTABLE, "value": c["value"] + " (one seed)"}
@@ -357,24 +427,23 @@ def one_run_sentence(series: Sequence[Mapping], verdicts: Sequence[Mapping], *, 
     """One seed of the study against its own bands, in one sentence: how much each control moves
     Track II against S2, and on how many signals each collapse setting separates from it
     (``verdicts``: :func:`sigma_lib.report.controls.verdict_table` of ``series``)."""
-    from .controls import control_shares
-
-    present = list(dict.fromkeys(r["setting"] for r in series))
-    g_last = max(r["generation"] for r in series)
+    last = last_generations(series)
+    lengths = (f"{next(iter(last.values()))} generations" if len(set(last.values())) == 1
+               else ", ".join(f"{s} {g}" for s, g in last.items()) + " generations")
     shares = control_shares(series, "drift_U")
     pairs = [k for k in verdicts[0] if " vs " in k]
     moved = [f"{c} moves Track II {v:.2f} times as much as S2" for c, v in shares.items()]
     separated = [f"{k.split(' vs ')[0]} separates from {k.split(' vs ')[1]} on "
                  f"{sum(v[k] is not None for v in verdicts)} of {len(verdicts)} signals" for k in pairs]
-    return (f"in the replicated study's {replicate} ({', '.join(present)}; {g_last} generations; one run's bands), "
+    return (f"in the replicated study's {replicate} ({', '.join(last)}; {lengths}; one run's bands), "
             + "; ".join(moved + separated))
 
 
 def frechet_sentence(rows: Sequence[Mapping], *, band: float, replicate: str) -> str:
-    """The Fréchet distance of each setting at the last generation, its change from generation 0
-    and the band (twice ``band``, the bootstrap sd of one checkpoint), and what the changes say:
-    a fall beyond the band is a move toward held-out real text."""
-    g_last = max(r["generation"] for r in rows)
+    """The Fréchet distance of each setting at the last generation every setting has, its change
+    from generation 0 and the band (twice ``band``, the bootstrap sd of one checkpoint), and what the
+    changes say: a fall beyond the band is a move toward held-out real text."""
+    g_last = min(last_generations(rows).values())
     last = {r["setting"]: r for r in rows if r["generation"] == g_last}
     closer = [s for s, r in last.items() if r["frechet_change"] < -2 * band]
     away = [s for s, r in last.items() if r["frechet_change"] > 2 * band]

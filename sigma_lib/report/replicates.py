@@ -28,7 +28,7 @@ from .controls import SIGNALS
 
 #: Direction of collapse of every signal (-1: falls, +1: rises), the Fréchet distance to held-out
 #: real text (:mod:`sigma_lib.report.real_study`) included: it rises when the responses leave real text.
-DIRECTION = {**{key: sign for key, _, sign, _ in SIGNALS}, "frechet": +1}
+DIRECTION = {**{key: sign for key, _, sign, _ in SIGNALS}, "frechet": +1, "drift_U_hidden": -1}
 
 
 def tag_replicate(rows: Iterable[Mapping], replicate: str) -> list[dict]:
