@@ -329,3 +329,11 @@ def test_hidden_state_track2_is_measured_resumed_and_verified(llama_run, tiny_ll
     (out / "track2.csv").write_bytes(table.replace(b"S2,2,", b"S2,3,"))
     with pytest.raises(ValueError, match=r"track2.csv does not match the SHA-256"):
         read_hidden_state_track2(out, sums)
+
+
+def test_hidden_state_track2_names_a_folder_that_holds_no_committed_run(tmp_path, capsys):
+    from sigma_lib.recursion.hidden_state_track2 import main
+
+    assert main([str(tmp_path / "seed-0" / "S2"), "--out-root", str(tmp_path / "out")]) == 2
+    assert "seed-0/S2 holds no committed run (no checksums.json)" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # nothing written

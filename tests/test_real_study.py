@@ -288,3 +288,21 @@ def test_the_second_encoder_is_said_beside_the_first():
     assert "With $\\theta_0$'s hidden states, Track II's S2 − new-real is −41.3 nats at $g$ = 3" in words
     assert rst.second_encoder_sentence(rst.against_control(study()), table) == ""
     assert rst.hidden_state_root("runs/real-rep").as_posix() == "runs/real-rep-hidden"
+
+
+def test_a_seed_whose_settings_start_from_two_generation_0s_is_named(tmp_path):
+    import json
+
+    runs = {}
+    for seed, digests in (("seed-0", {"S2": "a", "new-real": "b", "S1": "b"}), ("seed-1", {"S2": "c", "S1": "c"})):
+        runs[seed] = []
+        for setting, digest in digests.items():
+            folder = tmp_path / seed / setting
+            folder.mkdir(parents=True)
+            (folder / "checksums.json").write_text(json.dumps({"base/gen_000/responses.jsonl": digest}))
+            runs[seed].append(folder)
+    words = rst.baseline_sentence(runs)
+    assert words.startswith("Not every seed's settings start from the same generation 0: "
+                            "in seed-0 (S2 | new-real, S1) the")
+    assert "seed-1" not in words
+    assert rst.baseline_sentence({"seed-1": runs["seed-1"]}).startswith("Within every seed, all committed settings")

@@ -179,3 +179,15 @@ def test_theta0_can_be_trained_on_more_contexts_than_the_recursion_uses(tmp_path
     assert small.base_info["key"] != more.base_info["key"]
     with pytest.raises(ValueError, match="base_contexts"):
         run_config("smoke", base_contexts=0)
+
+
+def test_the_manifest_names_the_cpu_kind_whose_last_bits_a_run_carries():
+    from pathlib import Path
+
+    from sigma_lib.recursion.engine import cpu_model, hardware
+
+    info = hardware("cpu")
+    if not Path("/proc/cpuinfo").is_file():
+        assert cpu_model() == {}
+        return
+    assert info["cpu_model"] and set(info["cpu_flags"]) <= {"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"}

@@ -78,12 +78,27 @@ def _versions() -> dict:
             "sigma_lib": sigma_version}
 
 
+def cpu_model() -> dict:
+    """The CPU's model name and its matmul-relevant flags from ``/proc/cpuinfo`` (empty elsewhere):
+    float32 kernels differ between CPU kinds in their last bits, and sampling turns a last bit at a
+    near-tie into another token, so a run is bit for bit only on the CPU kind that made it."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+    return {"cpu_model": fields.get("model name", ""),
+            "cpu_flags": [f for f in wanted if f in fields.get("flags", "").split()]}
+
+
 def hardware(device: str) -> dict:
     """What the run ran on (recorded in the manifest; not part of the resume check)."""
     info = {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             # AVX512 without AMX makes bf16 matmuls slower than fp32 (benchmarks/bench_recursion.py)
-            "cpu_capability": torch.backends.cpu.get_cpu_capability()}
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), **cpu_model()}
     if str(device).startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(torch.device(device))
     return info

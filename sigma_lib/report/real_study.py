@@ -456,6 +456,34 @@ def frechet_sentence(rows: Sequence[Mapping], *, band: float, replicate: str) ->
             f"A lower distance is closer to held-out TECH text: {said}.")
 
 
+def baseline_sentence(runs: Mapping[str, Sequence]) -> str:
+    """Whether every committed folder of each seed holds the same generation 0 (the SHA-256 of its
+    responses in the folder's ``checksums.json``), so that a seed's settings are paired on one
+    evaluation of theta_0: float32 kernels differ in their last bits between CPU kinds, and a seed's
+    settings run on two machines can start from responses that differ in a few tokens."""
+    import json
+    from pathlib import Path
+
+    from ..recursion.export import CHECKSUMS
+
+    split = []
+    for name, folders in runs.items():
+        hashes = {f.name: json.loads((Path(f) / CHECKSUMS).read_text()).get("base/gen_000/responses.jsonl")
+                  for f in folders}
+        if len(set(hashes.values())) > 1:
+            groups: dict = {}
+            for setting, digest in hashes.items():
+                groups.setdefault(digest, []).append(setting)
+            split.append(f"{name} ({' | '.join(', '.join(g) for g in groups.values())})")
+    if not split:
+        return ("Within every seed, all committed settings start from the same generation 0 (the same responses "
+                "of $\\theta_0$).")
+    return ("Not every seed's settings start from the same generation 0: in " + "; ".join(split) + " the "
+            "responses of $\\theta_0$ differ. That happens when a seed's settings run on different CPU kinds, whose "
+            "float32 kernels differ in their last bits, which sampling turns into a few other tokens. Each setting's "
+            "changes are still measured from its own generation 0.")
+
+
 def new_real_provenance(runs: Mapping[str, Sequence]) -> list[dict]:
     """Are the new-real contexts what the control's name says? Per seed with a committed new-real
     folder: the generations, the windows per generation, the windows shared between two generations
