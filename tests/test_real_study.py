@@ -57,6 +57,10 @@ def test_sentences_name_the_separating_signals_and_a_surface_signal_that_leads()
     # Sigma is both tracks: a surface signal must come before Track I too
     track1 = {"signal": rst.LABELS["drift_gamma_kf"], "S2 from g0": "1", "S2 from g1": "1"}
     assert rst.surface_sentence(lead + [track1]).startswith("No cheap surface signal discriminates better than Sigma")
+    # ... and before Track II with the second encoder
+    hidden = {"signal": rst.LABELS[rst.HIDDEN], "S2 from g0": "1", "S2 from g1": "1"}
+    assert rst.surface_sentence(lead + [hidden]).startswith("No cheap surface signal discriminates better than Sigma")
+    assert "Track II with $\\theta_0$'s hidden states from $g$ = 1" in rst.surface_sentence(lead + [hidden])
     assert "no signal separates S1" in rst.first_signal_sentence(table, setting="S1")
 
 

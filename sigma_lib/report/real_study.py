@@ -271,10 +271,13 @@ def _when(cell: str | None) -> str:
 
 def _surface_clause(table: Sequence[Mapping], setting: str, baseline: int) -> tuple[bool, str] | None:
     """``(leads, clause)``: whether a surface signal separates ``setting`` from the control before
-    both of Sigma's tracks, measured from ``baseline``; ``None`` when the table cannot tell."""
+    every one of Sigma's tracks (Track II with the second encoder among them when measured), measured
+    from ``baseline``; ``None`` when the table cannot tell."""
     column = f"{setting} from g{baseline}"
     cell = {r["signal"]: r.get(column) for r in table}
-    tracks = {name: cell.get(LABELS[key]) for name, key in (("Track II", "drift_U"), ("Track I", "drift_gamma_kf"))}
+    names = (("Track II", "drift_U"), ("Track I", "drift_gamma_kf"),
+             (r"Track II with $\theta_0$'s hidden states", HIDDEN))
+    tracks = {name: cell.get(LABELS[key]) for name, key in names}
     tracks = {name: c for name, c in tracks.items() if c not in (None, "–")}
     if not tracks or any(c == "one seed" for c in tracks.values()):
         return None
@@ -287,7 +290,7 @@ def _surface_clause(table: Sequence[Mapping], setting: str, baseline: int) -> tu
                        f"before Sigma's tracks do ({said})")
     verb = "separates" if len(earlier) == 1 else "separate"
     return True, (f"measured from generation {baseline}, {' and '.join(earlier)} {verb} {setting} from {CONTROL} "
-                  f"before either of Sigma's tracks does ({said})")
+                  f"before {'either' if len(tracks) <= 2 else 'any'} of Sigma's tracks does ({said})")
 
 
 def surface_sentence(table: Sequence[Mapping], *, setting: str = "S2") -> str:
