@@ -213,6 +213,8 @@ def test_a_committed_seed_recomputes_to_its_stored_table_on_the_shared_index_set
     assert rows[0]["largest difference"] < 1e-9
     assert rows[0]["checkpoints"] >= 2
     assert "give the engine's tables to better than 1e-9 " in rst.recomputation_sentence(rows)
+    ends = rst.recomputation_check(runs, ends_only=True)[0]
+    assert ends["checkpoints"] == 2 and ends["agrees"]  # generation 0 and the last
 
 
 def test_recomputation_sentence_names_a_folder_that_differs():

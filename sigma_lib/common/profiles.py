@@ -131,8 +131,10 @@ REPLICATES: dict[str, dict] = {
 
 #: the results and real-LM chapters: bootstrap draws of the surface proxies' bands (distinct-2, HHI)
 CLAIMS: dict[str, dict] = {
-    "test": dict(n_boot=10),
-    "default": dict(n_boot=30),
+    # recompute_all: the real-LM chapter recomputes every committed checkpoint of the study (the
+    # test profile only generation 0 and the last of each folder; the checksums cover every file)
+    "test": dict(n_boot=10, recompute_all=False),
+    "default": dict(n_boot=30, recompute_all=True),
 }
 
 #: the collapse chapter: bootstrap draws of the one-run bands of the bootstrapped signals

@@ -525,19 +525,22 @@ def provenance_sentence(rows: Sequence[Mapping]) -> str:
 
 
 
-def recomputation_check(runs: Mapping[str, Sequence], *, tolerance: float = RECOMPUTE_TOLERANCE) -> list[dict]:
+def recomputation_check(runs: Mapping[str, Sequence], *, tolerance: float = RECOMPUTE_TOLERANCE,
+                        ends_only: bool = False) -> list[dict]:
     """Each committed folder's generations table recomputed from its stored embeddings and responses
     (:func:`sigma_lib.report.run_report.recompute_generations`: Track I and II with drift and band,
-    distinct-2, HHI), against the table the engine wrote: one row per seed and setting with the
-    checkpoints compared, the largest absolute difference and whether it is within ``tolerance``
-    (the last bits depend on the BLAS threads, so a difference of 1e-12 is agreement)."""
+    distinct-2, HHI; ``ends_only``: generation 0 and the last generation alone), against the table
+    the engine wrote: one row per seed and setting with the checkpoints compared, the largest
+    absolute difference and whether it is within ``tolerance`` (the last bits depend on the BLAS
+    threads, so a difference of 1e-12 is agreement)."""
     from . import run_report as rr
 
     out = []
     for name, folders in runs.items():
         for folder in folders:
             stored = [r for r in rr.load_table(folder, "generations") if r["setting"] == folder.name]
-            recomputed = [r for r in rr.recompute_generations(folder) if r["setting"] == folder.name]
+            recomputed = [r for r in rr.recompute_generations(folder, ends_only=ends_only)
+                          if r["setting"] == folder.name]
             gap = rr.largest_difference(recomputed, stored)
             out.append({"seed": name, "setting": folder.name, "checkpoints": len(recomputed),
                         "largest difference": gap, "agrees": gap <= tolerance})

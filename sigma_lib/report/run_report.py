@@ -525,8 +525,20 @@ def tolerance_label(tolerance: float = RECOMPUTE_TOLERANCE) -> str:
     return f"{tolerance:.0e}".replace("e-0", "e-")
 
 
-def recompute_generations(run_path: str | Path) -> list[dict]:
-    """The generations table of a run recomputed from its stored embeddings and responses.
+def _stored_generations(run_path: Path, setting: str, generations: int) -> list[int]:
+    """The generations of ``setting`` stored in ``run_path``, from 0 up to the first one missing."""
+    out = []
+    for g in range(generations + 1):
+        folder = generation_dir(run_path, "base" if g == 0 else setting, g)
+        if not ((folder / "metrics.json").is_file() or (folder / "done.json").is_file()):
+            break
+        out.append(g)
+    return out
+
+
+def recompute_generations(run_path: str | Path, *, ends_only: bool = False) -> list[dict]:
+    """The generations table of a run recomputed from its stored embeddings and responses
+    (``ends_only``: generation 0 and each setting's last generation, a quicker check).
 
     Track I and II with drift and noise band (the run's ``m``, ``eps``, ``n_draws`` and index-set
     seed, ``index_seed`` or else ``seed``, from its manifest), distinct-2, HHI and the count of
@@ -544,10 +556,9 @@ def recompute_generations(run_path: str | Path) -> list[dict]:
     monitor = baseline_monitor(emb0, cfg["m"], index_seed, cfg["eps"], cfg["n_draws"])
     rows = []
     for setting in cfg["settings"]:
-        for g in range(cfg["generations"] + 1):
+        stored_gens = _stored_generations(run_path, setting, cfg["generations"])
+        for g in stored_gens[:1] + stored_gens[-1:] if ends_only and len(stored_gens) > 1 else stored_gens:
             folder = base if g == 0 else generation_dir(run_path, setting, g)
-            if not ((folder / "metrics.json").is_file() or (folder / "done.json").is_file()):
-                break
             stored = recorded_metrics(folder)
             emb = load_embeddings(folder)
             row = {"setting": setting, "generation": g}
