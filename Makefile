@@ -149,17 +149,20 @@ run-rep: setup
 	  $(RECURSION) --profile real-rep --run-dir outputs/real-rep/seed-$(SEED) --cache-dir outputs/cache \
 	    --set seed=$(SEED) --set generations=$(REP_GENERATIONS) --set settings=$$sets || exit 1; \
 	  $(EXPORT_REP) || exit 1; \
+	  $(HIDDEN_TRACK2) runs/real-rep/seed-$(SEED)/$$s || exit 1; \
 	done
 EXPORT_REP = $(BIN)/python -m sigma_lib.recursion.export outputs/real-rep/seed-$(SEED) runs/real-rep/seed-$(SEED)/$$s --settings $$s
+# Each exported setting is measured again with the second encoder at once (see hidden-track2 below),
+# so that its table in runs/real-rep-hidden/ never lags behind the committed responses.
+HIDDEN_TRACK2 = $(BIN)/python -m sigma_lib.recursion.hidden_state_track2 --out-root runs/real-rep-hidden --cache-dir outputs/cache
 export-rep: setup
-	for s in $(REP_SETTINGS); do $(EXPORT_REP) || exit 1; done
+	for s in $(REP_SETTINGS); do $(EXPORT_REP) && $(HIDDEN_TRACK2) runs/real-rep/seed-$(SEED)/$$s || exit 1; done
 
 # Track II of the committed study measured again with a second encoder, theta_0's mean-pooled hidden
 # states (about 45 s per checkpoint on one core; it resumes, and keeps what still matches the runs).
 # The real-LM chapter reads runs/real-rep-hidden/ as recorded, after checking it against the runs.
 hidden-track2: setup
-	$(BIN)/python -m sigma_lib.recursion.hidden_state_track2 $(dir $(wildcard runs/real-rep/seed-*/*/checksums.json)) \
-	  --out-root runs/real-rep-hidden --cache-dir outputs/cache
+	$(HIDDEN_TRACK2) $(dir $(wildcard runs/real-rep/seed-*/*/checksums.json))
 
 # On a GPU machine (App. C.3's protocol: 50 generations of S1 and S2, bf16).
 run-paper: setup
