@@ -321,8 +321,13 @@ def test_hidden_state_track2_is_measured_resumed_and_verified(llama_run, tiny_ll
     assert [(r["setting"], r["generation"], r["signal"]) for r in series] == [("S2", g, rst.HIDDEN) for g in range(3)]
     assert series[2]["change"] == rows[2]["drift_U"] and series[2]["sd"] == rows[2]["noise_U"]
     table = (out / "track2.csv").read_bytes()
+    no_model = (None, None, encoder[2])  # everything is measured: the model is not even needed
+    measure_run(committed, out, cache_dir=tmp_path, encoder=no_model, progress=False)
+    assert (out / "track2.csv").read_bytes() == table
+    (out / "manifest.json").write_text((out / "manifest.json").read_text().replace(
+        sums["S2/gen_002/responses.jsonl"], "0" * 64))  # as if generation 2 had been measured on other responses
     measure_run(committed, out, cache_dir=tmp_path, encoder=encoder, progress=False)
-    assert (out / "track2.csv").read_bytes() == table  # resumed: the same table
+    assert (out / "track2.csv").read_bytes() == table  # measured again, all of it: the same table
     stale = {**sums, "S2/gen_002/responses.jsonl": "0" * 64}
     with pytest.raises(ValueError, match=r"stale: it measured S2/gen_002/responses.jsonl"):
         read_hidden_state_track2(out, stale)

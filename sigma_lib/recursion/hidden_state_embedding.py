@@ -16,14 +16,26 @@ import numpy as np
 POOLING = "mean of the last hidden states (after the final norm) over the response's own tokens, float32"
 
 
-def load_hidden_state_encoder(base_model: str, cache_dir: str | Path):
-    """``(model, tokenizer, info)``: theta_0 of ``base_model`` (a packaged GGUF model, converted
-    once into ``cache_dir`` and verified) on the CPU, in eval mode; ``info`` records its hashes."""
-    from .base_model import convert_packaged, is_packaged, load_pretrained
+def _converted(base_model: str, cache_dir: str | Path) -> tuple[Path, dict]:
+    from .base_model import convert_packaged, is_packaged
 
     if not is_packaged(base_model):
         raise ValueError(f"the hidden-state encoder needs a packaged base model, got {base_model!r}")
-    path, info = convert_packaged(base_model, cache_dir)
+    return convert_packaged(base_model, cache_dir)
+
+
+def hidden_state_encoder_info(base_model: str, cache_dir: str | Path) -> dict:
+    """The hashes of theta_0 of ``base_model`` (a packaged GGUF model, converted once into
+    ``cache_dir`` and verified), without loading it."""
+    return _converted(base_model, cache_dir)[1]
+
+
+def load_hidden_state_encoder(base_model: str, cache_dir: str | Path):
+    """``(model, tokenizer, info)``: theta_0 of ``base_model`` on the CPU, in eval mode, with
+    :func:`hidden_state_encoder_info`."""
+    from .base_model import load_pretrained
+
+    path, info = _converted(base_model, cache_dir)
     model, tok = load_pretrained(str(path))
     tok.padding_side = "right"
     return model, tok, info

@@ -76,16 +76,18 @@ def measure_run(run_folder: str | Path, out_folder: str | Path, *, cache_dir: st
 
     from ..maths.monitor import SigmaMonitor
     from .config import RunConfig
-    from .hidden_state_embedding import embed_hidden_states, load_hidden_state_encoder
+    from .hidden_state_embedding import embed_hidden_states, hidden_state_encoder_info, load_hidden_state_encoder
 
     run_folder, out_folder = Path(run_folder), Path(out_folder)
     config = verify_committed_run(run_folder)["config"]
     sums = json.loads((run_folder / CHECKSUMS).read_text())
-    model, tok, info = encoder or load_hidden_state_encoder(config["base_model"], cache_dir)
-    record = _encoder_record(info)
     todo = checkpoints(run_folder, config)
     inputs = {responses_key(s, g): sums[responses_key(s, g)] for s, g in [("", 0), *todo]}
+    record = _encoder_record(encoder[2] if encoder else hidden_state_encoder_info(config["base_model"], cache_dir))
     kept = _reusable(out_folder, record, inputs)
+    if all(c in kept for c in [*((s, 0) for s in config["settings"]), *todo]):
+        return out_folder  # measured already, on these responses, by this encoder
+    model, tok, _ = encoder or load_hidden_state_encoder(config["base_model"], cache_dir)
 
     def embed(setting: str, g: int):
         folder = generation_dir(run_folder, "base" if g == 0 else setting, g)
@@ -178,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         except (FileNotFoundError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        print(f"hidden-state Track II of {run} written to {out}")
+        print(f"hidden-state Track II of {run}: {out / TABLE} (measured, or kept where it still matches)")
     return 0
 
 
