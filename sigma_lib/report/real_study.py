@@ -26,14 +26,12 @@ from .claims import UNTESTABLE
 from .controls import COLLAPSE, SIGNAL_LABELS, control_shares, last_generations, merge_series
 from .replicates import first_signal, load_replicates, paired_differences, replicate_summary, slopes
 from .run_report import RECOMPUTE_TOLERANCE, tolerance_label
+from .second_encoder import HIDDEN, HIDDEN_LABEL, hidden_state_root, hidden_state_rows  # noqa: F401 (re-exported)
 
 CONTROL = "new-real"
 FRECHET = "frechet"
-#: Track II measured again with the second encoder (theta_0's mean-pooled hidden states).
-HIDDEN = "drift_U_hidden"
 #: Every signal of the study with its label; the Fréchet distance rises when the responses leave real text.
-LABELS = {**SIGNAL_LABELS, HIDDEN: r"Track II drift $\Delta U$, $\theta_0$'s hidden states (nats)",
-          FRECHET: "Fréchet distance to held-out TECH"}
+LABELS = {**SIGNAL_LABELS, HIDDEN: HIDDEN_LABEL, FRECHET: "Fréchet distance to held-out TECH"}
 #: The signals the paper measures (its claims are judged on these alone).
 PAPER_SIGNALS = frozenset(SIGNAL_LABELS)
 
@@ -50,29 +48,6 @@ def frechet_rows(folders: Sequence, *, reference, replicate: str, n_draws: int, 
                     "signal": FRECHET, "value": r["frechet"], "change": r["frechet_change"], "sd": band}
                    for r in frechet_series(folder, reference=reference)] for folder in folders]
     return merge_series(*per_folder)  # a setting already read from an earlier folder is skipped
-
-
-def hidden_state_rows(folders: Sequence, *, root, replicate: str) -> list[dict]:
-    """Track II drift measured with theta_0's hidden states (:mod:`sigma_lib.recursion.hidden_state_track2`)
-    for one seed's committed folders, read from ``root/<seed>/<setting>/`` and checked against each
-    folder's checksums, as rows of :func:`sigma_lib.report.controls.signal_series` (``signal`` =
-    :data:`HIDDEN`, ``sd`` the index-set noise of the drift). A folder not measured yet is skipped."""
-    import json
-    from pathlib import Path
-
-    from ..recursion.export import CHECKSUMS
-    from ..recursion.hidden_state_track2 import TABLE, read_hidden_state_track2
-
-    per_folder = []
-    for folder in map(Path, folders):
-        table = Path(root) / folder.parent.name / folder.name
-        if not (table / TABLE).is_file():
-            continue
-        _, rows = read_hidden_state_track2(table, json.loads((folder / CHECKSUMS).read_text()))
-        per_folder.append([{"source": replicate, "replicate": replicate, "setting": r["setting"],
-                            "generation": r["generation"], "signal": HIDDEN, "value": r["drift_U"],
-                            "change": r["drift_U"], "sd": r["noise_U"]} for r in rows])
-    return merge_series(*per_folder)
 
 
 def load_study(runs: Mapping[str, Sequence], *, reference=None, hidden_root=None, n_draws: int,
@@ -352,17 +327,6 @@ def second_encoder_sentence(differences: Sequence[Mapping], table: Sequence[Mapp
                      f"at $g$ = {d['generation']} ({interval}) and {signal_in_words(table, key)}")
     return (". ".join(parts) + ". The encoders differ in dimension (384 and 576) and geometry, so "
             "their nats do not compare; their signs, intervals and first generations do.")
-
-
-def hidden_state_root(replicated=None):
-    """The folder of the second encoder's tables for the study in ``replicated`` (default
-    ``runs/real-rep``): its sibling ``<name>-hidden`` (``make hidden-track2`` writes it)."""
-    from pathlib import Path
-
-    from .run_report import COMMITTED_ROOT
-
-    root = Path(replicated) if replicated is not None else COMMITTED_ROOT / "real-rep"
-    return root.with_name(root.name + "-hidden")
 
 
 def real_claims(series: Sequence[Mapping], runs: Mapping[str, Sequence], *, level: float = 0.95) -> list[dict]:
