@@ -26,6 +26,15 @@ def generation_dir(run_dir: str | Path, setting: str, generation: int) -> Path:
     return Path(run_dir) / ("base" if generation == 0 else setting) / f"gen_{generation:03d}"
 
 
+def stored_generations(run_dir: str | Path, setting: str) -> list[int]:
+    """The generations ``0, 1, ...`` of ``setting`` that ``run_dir`` holds finished (``done.json`` in a
+    run directory, ``metrics.json`` in a committed run), up to the first one missing."""
+    out: list[int] = []
+    while any((generation_dir(run_dir, setting, len(out)) / name).is_file() for name in (DONE, "metrics.json")):
+        out.append(len(out))
+    return out
+
+
 def save_model(path: Path, model, tokenizer) -> None:
     """A model's weights and its tokenizer in the folder ``path`` (loaded back by ``load_pretrained``)."""
     model.to("cpu").save_pretrained(path)

@@ -137,6 +137,12 @@ def with_defaults(config: dict) -> dict:
     return {**{f.name: f.default for f in dataclasses.fields(RunConfig)}, **config}
 
 
+def index_seed_of(config: dict) -> int:
+    """The seed of the observed and re-drawn index sets a manifest's ``config`` records
+    (``index_seed``, else ``seed``: :attr:`RunConfig.index_seed_value`)."""
+    return RunConfig(seed=config["seed"], index_seed=config.get("index_seed")).index_seed_value
+
+
 #: The run profiles (:data:`sigma_lib.common.profiles.RECURSION`).
 PROFILES: dict[str, dict] = profiles.RECURSION
 

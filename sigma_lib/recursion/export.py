@@ -14,11 +14,17 @@ from pathlib import Path
 
 from ..common.io import atomic_replace_dir
 from ..common.records import sha256_file
-from .checkpoint import is_done, read_done
+from .checkpoint import generation_dir, is_done, read_done
 
 CHECKSUMS = "checksums.json"
 KEPT = ("responses.jsonl", "responses_reseed.jsonl", "embeddings.npy", "embeddings_reseed.npy", "pool.jsonl")
 MAX_BYTES = 25 * 2**20
+
+
+def responses_key(setting: str, generation: int) -> str:
+    """The key of a checkpoint's responses in a committed run's ``checksums.json``
+    (``base/gen_000/responses.jsonl`` for generation 0, whatever the setting)."""
+    return (generation_dir("", setting, generation) / "responses.jsonl").as_posix()
 
 
 def _map_setting_column(tables: Path, fn) -> None:

@@ -15,35 +15,20 @@ responses and encoder, is kept; generation 0 is embedded again each time (the ba
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 from ..common.io import atomic_write_files, csv_text
 from ..common.records import sha256_file
-from .checkpoint import generation_dir, load_texts
-from .export import CHECKSUMS, verify_committed_run
+from .checkpoint import generation_dir, load_texts, stored_generations
+from .export import CHECKSUMS, responses_key, verify_committed_run
+from .measures import baseline_monitor
 
 TABLE, MANIFEST = "track2.csv", "manifest.json"
 COLUMNS = ("setting", "generation", "N", "m", "d", "U", "drift_U", "noise_U", "gamma_kf", "drift_gamma_kf",
            "noise_gamma_kf")
 BATCH_SIZE = 64
-
-
-def responses_key(setting: str, generation: int) -> str:
-    """The key of a checkpoint's responses in a committed run's ``checksums.json``."""
-    folder = "base/gen_000" if generation == 0 else f"{setting}/gen_{generation:03d}"
-    return f"{folder}/responses.jsonl"
-
-
-def checkpoints(run_folder: Path, config: dict) -> list[tuple[str, int]]:
-    """``(setting, generation)`` of every stored checkpoint after generation 0, in order."""
-    out = []
-    for setting in config["settings"]:
-        g = 1
-        while (generation_dir(run_folder, setting, g) / "responses.jsonl").is_file():
-            out.append((setting, g))
-            g += 1
-    return out
 
 
 def _encoder_record(info: dict) -> dict:
@@ -74,14 +59,13 @@ def measure_run(run_folder: str | Path, out_folder: str | Path, *, cache_dir: st
     ``params_hash``). Returns ``out_folder``."""
     from tqdm.auto import tqdm
 
-    from ..maths.monitor import SigmaMonitor
-    from .config import RunConfig
+    from .config import index_seed_of
     from .hidden_state_embedding import embed_hidden_states, hidden_state_encoder_info, load_hidden_state_encoder
 
     run_folder, out_folder = Path(run_folder), Path(out_folder)
     config = verify_committed_run(run_folder)["config"]
     sums = json.loads((run_folder / CHECKSUMS).read_text())
-    todo = checkpoints(run_folder, config)
+    todo = [(s, g) for s in config["settings"] for g in stored_generations(run_folder, s)[1:]]
     inputs = {responses_key(s, g): sums[responses_key(s, g)] for s, g in [("", 0), *todo]}
     record = _encoder_record(encoder[2] if encoder else hidden_state_encoder_info(config["base_model"], cache_dir))
     kept = _reusable(out_folder, record, inputs)
@@ -90,13 +74,13 @@ def measure_run(run_folder: str | Path, out_folder: str | Path, *, cache_dir: st
     model, tok, _ = encoder or load_hidden_state_encoder(config["base_model"], cache_dir)
 
     def embed(setting: str, g: int):
-        folder = generation_dir(run_folder, "base" if g == 0 else setting, g)
+        folder = generation_dir(run_folder, setting, g)
         return embed_hidden_states(model, tok, [r["text"] for r in load_texts(folder)], batch_size=BATCH_SIZE)
 
-    index_seed = RunConfig(seed=config["seed"], index_seed=config.get("index_seed")).index_seed_value
-    emb0 = embed("", 0)
-    monitor = SigmaMonitor(emb0.shape[0], config["m"], seed=index_seed, eps=config["eps"], n_draws=config["n_draws"])
-    base = monitor.update(emb0, 0, require_m_above_d=False)
+    index_seed = index_seed_of(config)
+    monitor = baseline_monitor(embed("", 0), config["m"], index_seed, config["eps"], config["n_draws"],
+                               require_m_above_d=False)
+    base = monitor.records[0]
     rows = [{"setting": s, "generation": 0, **{k: getattr(base, k) for k in COLUMNS[2:]}} for s in config["settings"]]
     header = {"run": str(run_folder), "encoder": record, "m": config["m"], "eps": config["eps"],
               "n_draws": config["n_draws"], "index_seed": index_seed}
@@ -120,15 +104,9 @@ def _measured(key: str, rows: list[dict]) -> bool:
 def _write(out_folder: Path, header: dict, rows: list[dict], inputs: dict) -> None:
     out_folder.mkdir(parents=True, exist_ok=True)
     table = csv_text([{k: r[k] for k in COLUMNS} for r in rows]).encode()
-    manifest = {**header, "inputs": inputs, "table_sha256": _sha256(table)}
+    manifest = {**header, "inputs": inputs, "table_sha256": hashlib.sha256(table).hexdigest()}
     atomic_write_files({out_folder / TABLE: table,
                         out_folder / MANIFEST: (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()})
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 def read_hidden_state_track2(out_folder: str | Path, run_inputs: dict) -> tuple[dict, list[dict]]:

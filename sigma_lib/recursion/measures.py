@@ -17,11 +17,13 @@ TRACK_KEYS = ("N", "m", "d", "U", "gamma_kf", "drift_U", "drift_gamma_kf", "nois
               "sd_gamma_kf")
 
 
-def baseline_monitor(emb0: np.ndarray, m: int, seed: int, eps: float, n_draws: int) -> SigmaMonitor:
+def baseline_monitor(emb0: np.ndarray, m: int, seed: int, eps: float, n_draws: int, *,
+                     require_m_above_d: bool = True) -> SigmaMonitor:
     """A run's monitor with its baseline ``emb0`` measured once (index sets fixed by ``seed``,
-    identical for every checkpoint of the run: Algorithm 1)."""
+    identical for every checkpoint of the run: Algorithm 1); its record is ``records[0]``.
+    ``require_m_above_d=False`` admits an encoder wider than ``m`` (``U`` finite through ``eps``)."""
     mon = SigmaMonitor(emb0.shape[0], m, seed=seed, eps=eps, n_draws=n_draws)
-    mon.update(emb0, "baseline")
+    mon.update(emb0, "baseline", require_m_above_d=require_m_above_d)
     return mon
 
 

@@ -196,13 +196,14 @@ def verdict_table(series: Sequence[Mapping], collapse: Sequence[str] = COLLAPSE,
     return rows
 
 
-def last_generations(series: Iterable[Mapping], key: str | None = None) -> dict[str, int]:
-    """Each setting's last generation in ``series`` (of signal ``key`` when given), in order of
-    appearance: a run may carry one setting further than another (seed 0 of the study)."""
+def last_generations(series: Iterable[Mapping], key: str | None = None, *, by: str = "setting") -> dict[str, int]:
+    """Each setting's (or each ``by``'s: ``"replicate"``) last generation in ``series`` (of signal
+    ``key`` when given), in order of appearance: a run may carry one setting further than another
+    (seed 0 of the study), and one replicate further than the others."""
     last: dict[str, int] = {}
     for r in series:
         if key is None or r["signal"] == key:
-            last[r["setting"]] = max(last.get(r["setting"], 0), r["generation"])
+            last[r[by]] = max(last.get(r[by], 0), r["generation"])
     return last
 
 

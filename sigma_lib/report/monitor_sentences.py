@@ -74,9 +74,9 @@ def run_index_sets_sentence(scores: Sequence[Mapping], run_rows: Sequence[Mappin
     checkpoint file name to the run setting whose last generation it copies; its drift and noise band
     are compared with that row of the run's generations table (``run_rows``).
     """
-    from ..recursion.config import RunConfig
+    from ..recursion.config import index_seed_of
 
-    run_seed = RunConfig(seed=run_config["seed"], index_seed=run_config.get("index_seed")).index_seed_value
+    run_seed = index_seed_of(run_config)
     ours = {"$N$": scores[0]["N"], "$m$": scores[0]["m"], "re-drawn sets": n_draws, "index-set seed": seed}
     theirs = {"$N$": run_rows[0]["N"], "$m$": run_config["m"], "re-drawn sets": run_config["n_draws"],
               "index-set seed": run_seed}

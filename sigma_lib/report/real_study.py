@@ -431,12 +431,11 @@ def baseline_sentence(runs: Mapping[str, Sequence]) -> str:
     import json
     from pathlib import Path
 
-    from ..recursion.export import CHECKSUMS
+    from ..recursion.export import CHECKSUMS, responses_key
 
     split = []
     for name, folders in runs.items():
-        hashes = {f.name: json.loads((Path(f) / CHECKSUMS).read_text()).get("base/gen_000/responses.jsonl")
-                  for f in folders}
+        hashes = {f.name: json.loads((Path(f) / CHECKSUMS).read_text()).get(responses_key("", 0)) for f in folders}
         if len(set(hashes.values())) > 1:
             groups: dict = {}
             for setting, digest in hashes.items():

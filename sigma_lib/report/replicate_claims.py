@@ -35,11 +35,10 @@ def _pivot(series: Sequence[Mapping]) -> dict:
 
 def last_common_generation(series: Sequence[Mapping], setting: str) -> int | None:
     """The last generation that every replicate of ``setting`` reached (``None``: no replicate has it)."""
-    last: dict = {}
-    for r in series:
-        if r["setting"] == setting:
-            last[r["replicate"]] = max(last.get(r["replicate"], 0), r["generation"])
-    return min(last.values()) if last else None
+    from .controls import last_generations
+
+    last = last_generations((r for r in series if r["setting"] == setting), by="replicate")
+    return min(last.values(), default=None)
 
 
 class _Runs:

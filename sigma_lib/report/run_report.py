@@ -22,6 +22,7 @@ from ..recursion.checkpoint import (
     load_embeddings,
     load_texts,
     read_done,
+    stored_generations,
 )
 from ..recursion.measures import HHI_BUCKETS, HHI_N
 from .book import fmt_sig, is_missing
@@ -525,17 +526,6 @@ def tolerance_label(tolerance: float = RECOMPUTE_TOLERANCE) -> str:
     return f"{tolerance:.0e}".replace("e-0", "e-")
 
 
-def _stored_generations(run_path: Path, setting: str, generations: int) -> list[int]:
-    """The generations of ``setting`` stored in ``run_path``, from 0 up to the first one missing."""
-    out = []
-    for g in range(generations + 1):
-        folder = generation_dir(run_path, "base" if g == 0 else setting, g)
-        if not ((folder / "metrics.json").is_file() or (folder / "done.json").is_file()):
-            break
-        out.append(g)
-    return out
-
-
 def recompute_generations(run_path: str | Path, *, ends_only: bool = False) -> list[dict]:
     """The generations table of a run recomputed from its stored embeddings and responses
     (``ends_only``: generation 0 and each setting's last generation, a quicker check).
@@ -545,18 +535,17 @@ def recompute_generations(run_path: str | Path, *, ends_only: bool = False) -> l
     empty responses are recomputed; the columns that need the model weights (``NOT_RECOMPUTABLE``:
     held-out NLL, weight distance, training loss...) are read from each generation's recorded metrics.
     """
-    from ..recursion.config import RunConfig
+    from ..recursion.config import index_seed_of
     from ..recursion.measures import baseline_monitor, surface_metrics, track_metrics
 
     run_path = Path(run_path)
     cfg = json.loads((run_path / "manifest.json").read_text())["config"]
     base = generation_dir(run_path, "base", 0)
     emb0 = load_embeddings(base)
-    index_seed = RunConfig(seed=cfg["seed"], index_seed=cfg.get("index_seed")).index_seed_value
-    monitor = baseline_monitor(emb0, cfg["m"], index_seed, cfg["eps"], cfg["n_draws"])
+    monitor = baseline_monitor(emb0, cfg["m"], index_seed_of(cfg), cfg["eps"], cfg["n_draws"])
     rows = []
     for setting in cfg["settings"]:
-        stored_gens = _stored_generations(run_path, setting, cfg["generations"])
+        stored_gens = stored_generations(run_path, setting)
         for g in stored_gens[:1] + stored_gens[-1:] if ends_only and len(stored_gens) > 1 else stored_gens:
             folder = base if g == 0 else generation_dir(run_path, setting, g)
             stored = recorded_metrics(folder)
