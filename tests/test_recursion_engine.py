@@ -124,6 +124,26 @@ def test_other_parameters_in_the_same_directory_are_refused(smoke_run, tmp_path,
         run_experiment(run_config("smoke", seed=1, **S1S2), run_dir, cache, progress=False, log=lambda s: None)
 
 
+def test_a_run_resumed_on_other_hardware_records_the_machine_it_resumed_on(smoke_run, tmp_path, cache):
+    """The last bits of a run depend on the CPU kind, so an export must name the machine of the
+    latest start, not the one that began the run."""
+    import json
+
+    from sigma_lib.recursion.engine import hardware
+
+    ref_dir, _ = smoke_run
+    run_dir = tmp_path / "run"
+    shutil.copytree(ref_dir, run_dir)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["hardware"] = {**manifest["hardware"], "cpu_model": "another CPU"}
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+    run_experiment(run_config("smoke", **S1S2), run_dir, cache, progress=False, log=lambda s: None)
+    recorded = json.loads((run_dir / "manifest.json").read_text())["hardware"]
+    assert recorded.get("cpu_model") == hardware("cpu").get("cpu_model") != "another CPU"
+    for name in TABLES:
+        assert (run_dir / "tables" / name).read_bytes() == (ref_dir / "tables" / name).read_bytes(), name
+
+
 def test_m_larger_than_n_is_refused(tmp_path, cache):
     with pytest.raises(ValueError, match="exceeds the number of responses"):
         run_experiment(run_config("smoke", m=600, **S1S2), tmp_path / "run", cache, progress=False, log=lambda s: None)

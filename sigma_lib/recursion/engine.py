@@ -119,7 +119,8 @@ def _identity(section: str, values: dict) -> dict:
 
 def _check_manifest(run_dir: Path, manifest: dict, keys=("config", "assets", "versions", "base_model")) -> None:
     """Refuse a run directory made with other ``keys`` (see :func:`_identity`); write the manifest
-    if there is none yet, or if the run grew (only when every key is given)."""
+    if there is none yet, if the run grew, or if it resumes on other hardware (which the manifest
+    then records: the machine of the latest start), only when every key is given."""
     path = run_dir / "manifest.json"
     old = None
     if path.is_file():
@@ -134,7 +135,7 @@ def _check_manifest(run_dir: Path, manifest: dict, keys=("config", "assets", "ve
         if diffs:
             raise ValueError(f"{run_dir} holds a run made with other {', '.join(diffs)} (differing: {diffs}); "
                              "use another output directory, or delete this one to start again")
-    if "base_model" in keys and (old is None or old.get("config") != manifest["config"]):
+    if "base_model" in keys and (old is None or any(old.get(k) != manifest.get(k) for k in ("config", "hardware"))):
         atomic_write_text(path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 
