@@ -40,3 +40,23 @@ def test_plot_settings_draws_every_setting():
     labels = [line.get_label() for line in ax.get_lines()]
     assert "S1" in labels and "S2" in labels
     plt.close(fig)
+
+
+def test_realisations_draws_both_runs_of_a_seed_among_the_other_seeds():
+    def long(replicate, k):
+        return [{"replicate": replicate, "setting": "S2", "signal": s, "generation": g, "change": -k * g}
+                for s in ("drift_U", "distinct_2") for g in range(4)]
+
+    study = long("seed-0", 1) + long("seed-1", 2) + long("seed-2", 3)
+    pairs = [{"seed": "seed-0", "setting": "S2"}]
+    labels = {"drift_U": "Track II", "distinct_2": "distinct-2", "hhi": "HHI"}
+    fig = plots.realisations(study, long("seed-0", 1.5), pairs, labels)
+    assert len(fig.axes) == 3
+    ax = fig.axes[0]
+    styles = [(line.get_label(), line.get_linestyle()) for line in ax.get_lines()]
+    assert ("seed-0 (another CPU kind)", "--") in styles and ("seed-1", "-") in styles and ("seed-2", "-") in styles
+    dashed = next(line for line in ax.get_lines() if line.get_label() == "seed-0 (another CPU kind)")
+    assert list(dashed.get_ydata()) == [0, -1.5, -3.0, -4.5]
+    w, h = fig.get_size_inches()
+    assert w / h <= 3.5
+    plt.close(fig)

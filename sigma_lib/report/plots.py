@@ -250,3 +250,40 @@ def signals_in_noise_units(series: Iterable[Mapping], exits: Iterable[Mapping], 
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def realisations(study: Iterable[Mapping], other: Iterable[Mapping], pairs: Sequence[Mapping],
+                 labels: Mapping[str, str], figsize_per_panel=(4.0, 3.6)):
+    """One seed run on two CPU kinds beside the other seeds: one row of panels per realisation pair
+    (:func:`sigma_lib.report.cpu_realisations.realisation_pairs`), one panel per signal of ``labels``;
+    the pair's two runs in the setting's colour (solid: the study's, dashed: the other CPU's), every
+    other seed of that setting in grey. Rows are long rows (``replicate``, ``setting``, ``signal``,
+    ``generation``, ``change``)."""
+    import matplotlib.pyplot as plt
+
+    study, other = list(study), list(other)
+    fig, axes = plt.subplots(len(pairs), len(labels), squeeze=False,
+                             figsize=(figsize_per_panel[0] * len(labels), figsize_per_panel[1] * len(pairs)))
+
+    def series(rows, replicate, setting, key):
+        pts = sorted((r["generation"], r["change"]) for r in rows
+                     if (r["replicate"], r["setting"], r["signal"]) == (replicate, setting, key))
+        return [g for g, _ in pts], [c for _, c in pts]
+
+    for row, p in zip(axes, pairs):
+        color = SETTING_STYLE.get(p["setting"], {}).get("color", "C0")
+        seeds = sorted({r["replicate"] for r in study if r["setting"] == p["setting"]})
+        for ax, (key, label) in zip(row, labels.items()):
+            for seed in seeds:
+                if seed != p["seed"]:
+                    ax.plot(*series(study, seed, p["setting"], key), color="0.6", linewidth=1, label=f"{seed}")
+            ax.plot(*series(study, p["seed"], p["setting"], key), color=color, label=f"{p['seed']} (this CPU kind)")
+            ax.plot(*series(other, p["seed"], p["setting"], key), color=color, linestyle="--",
+                    label=f"{p['seed']} (another CPU kind)")
+            ax.axhline(0, color="0.6", linewidth=0.6)
+            ax.set_ylabel(f"change of {label}")
+            ax.set_title(p["setting"], fontsize=10)
+            generation_axis(ax)
+        row[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
