@@ -119,6 +119,12 @@ def fmt_value_noise(value, noise, digits: int = 3) -> str:
     return f"{fmt_sig(value, digits)}\u00a0±\u00a0{fmt_sig(2 * float(noise), 2)}"
 
 
+def and_join(items) -> str:
+    """``["a", "b", "c"]`` as ``"a, b and c"`` (one item as it is, none as ``""``)."""
+    items = list(items)
+    return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + (items[-1] if items else "")
+
+
 def md_escape(text: str) -> str:
     """Text that Markdown/MyST shows literally inside a table cell."""
     out = str(text).replace("\\", "\\\\")
@@ -435,7 +441,7 @@ def stage_seconds_note(timings: Iterable[Mapping]) -> str:
             count[r["stage"]] = count.get(r["stage"], 0) + 1
     if not settings:
         return "The run has no generation $g \\ge 1$ yet: no stage time to average."
-    names = settings[0] if len(settings) == 1 else ", ".join(settings[:-1]) + " and " + settings[-1]
+    names = and_join(settings)
     by_count: dict[int, list[str]] = {}
     for stage, n in count.items():
         by_count.setdefault(n, []).append(stage)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from ..recursion.config import setting_spec, with_defaults
+from .book import and_join
 from .run_report import bootstrap_sds, load_table, rows_by_setting, with_spectral_peers
 
 COLLAPSE = ("S1", "S2")
@@ -269,16 +270,13 @@ def summary_sentence(verdicts: Sequence[Mapping]) -> str:
     part = [v["signal"] for v in verdicts if v["verdict"] == "partly"]
     none = [v["signal"] for v in verdicts if v["verdict"] == "does not separate"]
     parts = []
-    parts.append(("Beyond noise, " + _join(sep) + (" separate" if len(sep) > 1 else " separates") +
+    parts.append(("Beyond noise, " + and_join(sep) + (" separate" if len(sep) > 1 else " separates") +
                   " the collapse settings from every control") if sep else
                  "No signal separates the collapse settings from every control beyond noise")
     if part:
-        parts.append(_join(part) + " separate" + ("" if len(part) > 1 else "s") + " only some pairs")
+        parts.append(and_join(part) + " separate" + ("" if len(part) > 1 else "s") + " only some pairs")
     if none:
-        parts.append(_join(none) + (" do" if len(none) > 1 else " does") + " not separate them")
+        parts.append(and_join(none) + (" do" if len(none) > 1 else " does") + " not separate them")
     return "; ".join(parts) + "."
 
 
-def _join(items: Sequence[str]) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -281,8 +281,8 @@ def realisations(study: Iterable[Mapping], other: Iterable[Mapping], pairs: Sequ
             ax.plot(*series(other, p["seed"], p["setting"], key), color=color, linestyle="--",
                     label=f"{p['seed']} (another CPU kind)")
             ax.axhline(0, color="0.6", linewidth=0.6)
-            ax.set_ylabel(f"change of {label}")
-            ax.set_title(p["setting"], fontsize=10)
+            ax.set_ylabel(label)
+            ax.set_title(f"{p['setting']}: change from generation 0", fontsize=10)
             generation_axis(ax)
         row[0].legend(fontsize=8)
     fig.tight_layout()

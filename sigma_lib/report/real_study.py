@@ -175,15 +175,15 @@ def beyond_shared(series: Sequence[Mapping]) -> list[dict]:
 def beyond_shared_sentence(rows: Sequence[Mapping], *, signals=("drift_U", "distinct_2", "heldout_nll")) -> str:
     """:func:`beyond_shared` in words, for ``signals``: how far each setting moved after the last
     shared generation, beside the seeds' spread there; ``""`` when no seed ran further."""
-    from .book import fmt_sig
+    from .book import and_join, fmt_sig
 
     if not rows:
         return ""
     seed, g_s = rows[0]["seed"], rows[0]["shared_generation"]
     ran = {r["setting"]: r["last_generation"] for r in rows if r["seed"] == seed}
     same = len(set(ran.values())) == 1
-    reach = (f"on to $g$ = {next(iter(ran.values()))}" if same
-             else "on: " + ", ".join(f"{s} to $g$ = {g}" for s, g in ran.items()))
+    reach = (f"{seed}'s {and_join(ran)} ran on to $g$ = {next(iter(ran.values()))}" if same
+             else f"{seed} ran on: " + ", ".join(f"{s} to $g$ = {g}" for s, g in ran.items()))
     until = next(iter(ran.values())) if same else "each setting's last generation"
     clauses = []
     for key in signals:
@@ -192,7 +192,7 @@ def beyond_shared_sentence(rows: Sequence[Mapping], *, signals=("drift_U", "dist
             moved = ", ".join(f"{r['setting']} {fmt_sig(r['change_after_shared'], 2)}" for r in these)
             spread = ", ".join(f"{r['setting']} {fmt_sig(r['between_seed_sd_at_shared'], 2)}" for r in these)
             clauses.append(f"{LABELS[key]}: {moved} (the seeds' sd at $g$ = {g_s}: {spread})")
-    return (f"{seed} ran {reach}. From $g$ = {g_s} to {until} its changes were: " + "; ".join(clauses)
+    return (f"{reach}. From $g$ = {g_s} to {until} the changes were: " + "; ".join(clauses)
             + f". One seed beyond $g$ = {g_s} has no run-to-run interval, so these are descriptions, not verdicts.")
 
 

@@ -23,7 +23,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 from scipy import stats
 
-from .book import fmt_sig
+from .book import and_join, fmt_sig
 from .controls import SIGNALS
 
 #: Direction of collapse of every signal (-1: falls, +1: rises), the Fréchet distance to held-out
@@ -425,7 +425,7 @@ def spread_sentence(summary: Sequence[Mapping], labels: Mapping[str, str], *, le
             below = ", ".join(r["setting"] for r in by[sig] if r["between_over_index"] < 1)
             items.append(f"{name(sig)} ({fmt_sig(min(ratios), 2)} to {fmt_sig(max(ratios), 2)}"
                          + (f"; below 1 in {below}" if mixed else "") + ")")
-        return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1]
+        return and_join(items)
 
     more = [sig for sig, rs in by.items() if all(r["between_over_index"] > 1 for r in rs)]
     less = [sig for sig, rs in by.items() if all(r["between_over_index"] < 1 for r in rs)]
