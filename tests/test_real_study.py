@@ -253,7 +253,8 @@ def test_a_seed_run_further_is_described_after_the_shared_generations():
     assert s2["change_after_shared"] == -15 and s2["slope_after_shared"] == pytest.approx(-5)
     assert s2["between_seed_sd_at_shared"] == pytest.approx(2.0816659994661326)  # sd of -30, -33, -29
     words = rst.beyond_shared_sentence(rows_)
-    assert "seed-0's S2 and new-real ran on to $g$ = 6" in words and "S2 −15, new-real −2" in words
+    assert rows_[0]["minus_control_after_shared"] == -13 and math.isnan(rows_[1]["minus_control_after_shared"])
+    assert "seed-0's S2 and new-real ran on to $g$ = 6" in words and "S2 −15, new-real −2, S2 − new-real −13" in words
     assert "not verdicts" in words
     assert rst.beyond_shared([r for r in longer_seed_0() if r["generation"] <= 3]) == []
 

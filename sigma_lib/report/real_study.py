@@ -146,8 +146,10 @@ def beyond_shared(series: Sequence[Mapping]) -> list[dict]:
     """What a seed run further than the others shows after the generations every seed has: per such
     seed, setting and signal, the change from generation 0 at the last shared generation ``g_s`` and at
     its own last ``g_l``, the change between them, its least-squares slope over ``g_s..g_l`` (signal
-    units per generation) and, for scale, the between-seed sd of the change at ``g_s`` (``nan`` with
-    one seed). One seed beyond ``g_s`` gives no run-to-run interval: a description, not a verdict."""
+    units per generation), that change minus the control's over the same generations of the same seed
+    (``nan`` for the control, or when it stopped elsewhere) and, for scale, the between-seed sd of the
+    change at ``g_s`` (``nan`` with one seed). One seed beyond ``g_s`` gives no run-to-run interval: a
+    description, not a verdict."""
     import numpy as np
 
     from .replicate_claims import last_common_generation
@@ -168,6 +170,12 @@ def beyond_shared(series: Sequence[Mapping]) -> list[dict]:
                     "change_after_shared": changes[g_l] - changes[g_s],
                     "slope_after_shared": float(np.polyfit(gens, [changes[g] for g in gens], 1)[0]),
                     "between_seed_sd_at_shared": float(np.std(at_gs, ddof=1)) if len(at_gs) >= 2 else math.nan})
+    control = {(r["seed"], r["signal"], r["shared_generation"], r["last_generation"]): r["change_after_shared"]
+               for r in out if r["setting"] == CONTROL}
+    for r in out:
+        other = control.get((r["seed"], r["signal"], r["shared_generation"], r["last_generation"]))
+        r["minus_control_after_shared"] = (r["change_after_shared"] - other
+                                           if other is not None and r["setting"] != CONTROL else math.nan)
     order, settings = list(LABELS), list(dict.fromkeys(r["setting"] for r in series))
     return sorted(out, key=lambda r: (r["seed"], order.index(r["signal"]), settings.index(r["setting"])))
 
@@ -191,7 +199,9 @@ def beyond_shared_sentence(rows: Sequence[Mapping], *, signals=("drift_U", "dist
         if these:
             moved = ", ".join(f"{r['setting']} {fmt_sig(r['change_after_shared'], 2)}" for r in these)
             spread = ", ".join(f"{r['setting']} {fmt_sig(r['between_seed_sd_at_shared'], 2)}" for r in these)
-            clauses.append(f"{LABELS[key]}: {moved} (the seeds' sd at $g$ = {g_s}: {spread})")
+            apart = "".join(f", {r['setting']} − {CONTROL} {fmt_sig(r['minus_control_after_shared'], 2)}"
+                            for r in these if not math.isnan(r["minus_control_after_shared"]))
+            clauses.append(f"{LABELS[key]}: {moved}{apart} (the seeds' sd at $g$ = {g_s}: {spread})")
     return (f"{reach}. From $g$ = {g_s} to {until} the changes were: " + "; ".join(clauses)
             + f". One seed beyond $g$ = {g_s} has no run-to-run interval, so these are descriptions, not verdicts.")
 
