@@ -14,6 +14,7 @@ scale each gap is read against.
 from __future__ import annotations
 
 import math
+import statistics
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -116,7 +117,7 @@ def realisation_sentence(summary: Sequence[Mapping], pairs: Sequence[Mapping], *
     units = [r["rms_gap_in_seed_units"] for r in summary if not math.isnan(r["rms_gap_in_seed_units"])]
     if not units:
         return ". ".join(said) + ". With one seed there is no between-seed spread to compare with."
-    typical = sorted(units)[len(units) // 2]
+    typical = statistics.median(units)
     verdict = ("of the order of the gap between two seeds" if typical >= 0.5
                else "smaller than the gap between two seeds")
     return (". ".join(said) + f". Over these signals the median is {fmt_sig(typical, 2)} gaps between two seeds: "
