@@ -61,9 +61,10 @@ book-notebooks: book/generated/recursion.ipynb $(GENERATED)
 # results page reads the theorem tables, the recursion run and every committed run; the results,
 # metrics and collapse chapters judge the claims against the committed replicates too, and the results
 # and collapse chapters read the replicated real-LM study (runs/real-rep/, and its second encoder's
-# tables in runs/real-rep-hidden/) as well.
+# tables in runs/real-rep-hidden/, and seed 0's first realisation in runs/real-rep-other-cpu/) as well.
 SEED_RUNS := $(wildcard runs/default-seeds/*/checksums.json)
-REP_RUNS  := $(wildcard runs/real-rep/*/*/checksums.json) $(wildcard runs/real-rep-hidden/*/*/manifest.json)
+REP_RUNS  := $(wildcard runs/real-rep/*/*/checksums.json) $(wildcard runs/real-rep-hidden/*/*/manifest.json) \
+             $(wildcard runs/real-rep-other-cpu/*/*/checksums.json)
 book/generated/real_lm.ipynb: $(wildcard runs/real-cpu/checksums.json) $(REP_RUNS)
 book/generated/forecast.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
 book/generated/results.ipynb: book/generated/theorems.ipynb book/generated/recursion.ipynb $(wildcard runs/*/checksums.json) $(SEED_RUNS) $(REP_RUNS)
