@@ -278,5 +278,3 @@ def summary_sentence(verdicts: Sequence[Mapping]) -> str:
     if none:
         parts.append(and_join(none) + (" do" if len(none) > 1 else " does") + " not separate them")
     return "; ".join(parts) + "."
-
-
