@@ -256,8 +256,8 @@ def realisations(study: Iterable[Mapping], other: Iterable[Mapping], pairs: Sequ
                  labels: Mapping[str, str], figsize_per_panel=(4.0, 3.6)):
     """One seed run on two CPU kinds beside the other seeds: one row of panels per realisation pair
     (:func:`sigma_lib.report.cpu_realisations.realisation_pairs`), one panel per signal of ``labels``;
-    the pair's two runs in the setting's colour (solid: the study's, dashed: the other CPU's), every
-    other seed of that setting in grey. Rows are long rows (``replicate``, ``setting``, ``signal``,
+    the pair's two runs in the setting's colour, thicker (solid: the study's, dashed: the other
+    CPU's), every other seed of that setting in light grey. Rows are long rows (``replicate``, ``setting``, ``signal``,
     ``generation``, ``change``)."""
     import matplotlib.pyplot as plt
 
@@ -276,9 +276,10 @@ def realisations(study: Iterable[Mapping], other: Iterable[Mapping], pairs: Sequ
         for ax, (key, label) in zip(row, labels.items()):
             for seed in seeds:
                 if seed != p["seed"]:
-                    ax.plot(*series(study, seed, p["setting"], key), color="0.6", linewidth=1, label=f"{seed}")
-            ax.plot(*series(study, p["seed"], p["setting"], key), color=color, label=f"{p['seed']} (this CPU kind)")
-            ax.plot(*series(other, p["seed"], p["setting"], key), color=color, linestyle="--",
+                    ax.plot(*series(study, seed, p["setting"], key), color="0.8", linewidth=1, label=f"{seed}")
+            ax.plot(*series(study, p["seed"], p["setting"], key), color=color, linewidth=1.8,
+                    label=f"{p['seed']} (this CPU kind)")
+            ax.plot(*series(other, p["seed"], p["setting"], key), color=color, linewidth=1.8, linestyle="--",
                     label=f"{p['seed']} (another CPU kind)")
             ax.axhline(0, color="0.6", linewidth=0.6)
             ax.set_ylabel(label)
