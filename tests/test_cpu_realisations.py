@@ -34,8 +34,8 @@ def test_other_numbers_of_responses_are_named(tmp_path):
 
 
 def _rows(replicate, changes, signal="drift_U", setting="S2"):
-    return [{"replicate": replicate, "setting": setting, "signal": signal, "generation": g, "change": c}
-            for g, c in enumerate(changes)]
+    return [{"replicate": replicate, "setting": setting, "signal": signal, "generation": g, "value": c, "change": c,
+             "sd": 1.0} for g, c in enumerate(changes)]
 
 
 def test_gaps_are_read_in_units_of_the_gap_between_two_seeds():

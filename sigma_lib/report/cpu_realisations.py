@@ -57,21 +57,21 @@ def realisation_gaps(study: Sequence[Mapping], other: Sequence[Mapping], pairs: 
     """Per realisation pair, signal and generation both realisations have: the change from generation
     0 in the study's run and in the other CPU's (rows of :func:`sigma_lib.report.real_study.load_study`
     and of :func:`sigma_lib.report.replicates.load_replicates`), their gap, and the between-seed sd of
-    the change at that generation in the study (``nan`` with fewer than two seeds)."""
-    import numpy as np
+    the change at that generation in the study
+    (:func:`sigma_lib.report.replicates.replicate_summary`; ``nan`` with fewer than two seeds)."""
+    from .replicates import replicate_summary
 
     def changes(rows, **match):
         return {r["generation"]: r["change"] for r in rows if all(r[k] == v for k, v in match.items())}
 
+    between = {(r["setting"], r["signal"], r["generation"]): r["between_sd"] for r in replicate_summary(study)}
     out = []
     for p in pairs:
         for key in signals:
             mine = changes(study, replicate=p["seed"], setting=p["setting"], signal=key)
             theirs = changes(other, replicate=p["seed"], setting=p["setting"], signal=key)
             for g in sorted(set(mine) & set(theirs) - {0}):
-                seeds = [r["change"] for r in study
-                         if r["setting"] == p["setting"] and r["signal"] == key and r["generation"] == g]
-                sd = float(np.std(seeds, ddof=1)) if len(seeds) >= 2 else math.nan
+                sd = between[(p["setting"], key, g)]
                 out.append({"seed": p["seed"], "setting": p["setting"], "signal": key, "generation": g,
                             "change_study": mine[g], "change_other_cpu": theirs[g], "gap": mine[g] - theirs[g],
                             "between_seed_sd": sd, "gap_in_seed_units": (mine[g] - theirs[g]) / (math.sqrt(2) * sd)

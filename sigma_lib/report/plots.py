@@ -257,8 +257,8 @@ def realisations(study: Iterable[Mapping], other: Iterable[Mapping], pairs: Sequ
     """One seed run on two CPU kinds beside the other seeds: one row of panels per realisation pair
     (:func:`sigma_lib.report.cpu_realisations.realisation_pairs`), one panel per signal of ``labels``;
     the pair's two runs in the setting's colour, thicker (solid: the study's, dashed: the other
-    CPU's), every other seed of that setting in light grey. Rows are long rows (``replicate``, ``setting``, ``signal``,
-    ``generation``, ``change``)."""
+    CPU's), every other seed of that setting in light grey. Rows are long rows (``replicate``,
+    ``setting``, ``signal``, ``generation``, ``change``)."""
     import matplotlib.pyplot as plt
 
     study, other = list(study), list(other)
