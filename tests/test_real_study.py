@@ -269,6 +269,16 @@ def test_one_signal_of_the_first_signal_table_in_words():
         "it separates S2 from new-real from $g$ = 2 (changes from generation 0 or 1)")
 
 
+def test_a_signal_that_separates_on_one_baseline_only_says_which():
+    row = {"signal": rst.LABELS["drift_U"], "S2 from g0": "never", "S2 from g1": "10 (last only)",
+           "S1 from g0": "4", "S1 from g1": "never"}
+    assert rst.signal_in_words([row], "drift_U") == (
+        "it separates S2 from new-real at $g$ = 10, the last generation, only (changes from generation 1) and "
+        "never with changes from generation 0; "
+        "it separates S1 from new-real from $g$ = 4 (changes from generation 0) and never with changes from "
+        "generation 1")
+
+
 def test_a_seed_that_carries_one_setting_further_is_described_per_setting():
     from sigma_lib.report import controls as ctl
 

@@ -310,6 +310,10 @@ def signal_in_words(table: Sequence[Mapping], key: str = "drift_U") -> str:
             parts.append(f"it never separates {s} from {CONTROL} (changes from generation 0 or 1)")
         elif c0 == c1:
             parts.append(f"it separates {s} from {CONTROL} {_when(c0)} (changes from generation 0 or 1)")
+        elif "never" in (c0, c1):
+            (seen, b_seen), b_never = ((c1, 1), 0) if c0 == "never" else ((c0, 0), 1)
+            parts.append(f"it separates {s} from {CONTROL} {_when(seen)} (changes from generation {b_seen}) and "
+                         f"never with changes from generation {b_never}")
         else:
             parts.append(f"it separates {s} from {CONTROL} {_when(c0)} (changes from generation 0) and {_when(c1)} "
                          "(from generation 1)")

@@ -547,7 +547,7 @@ def recompute_generations(run_path: str | Path, *, ends_only: bool = False) -> l
     for setting in cfg["settings"]:
         stored_gens = stored_generations(run_path, setting)
         for g in stored_gens[:1] + stored_gens[-1:] if ends_only and len(stored_gens) > 1 else stored_gens:
-            folder = base if g == 0 else generation_dir(run_path, setting, g)
+            folder = generation_dir(run_path, setting, g)
             stored = recorded_metrics(folder)
             emb = load_embeddings(folder)
             row = {"setting": setting, "generation": g}
