@@ -142,3 +142,4 @@ def test_book_extension_numbers_equations_as_the_paper():
 def test_glued_text_shows_inline_math_as_plain_unicode():
     assert book.plain_math("from $g$ = 1; $\\Delta U$ and $\\Delta\\Gamma_{KF}$") == "from g = 1; ΔU and ΔΓ_KF"
     assert book.plain_math("no math, 5 $ only") == "no math, 5 $ only"
+    assert book.plain_math("$\\theta_0$'s hidden states, $m_{10}$") == "θ₀'s hidden states, m₁₀"

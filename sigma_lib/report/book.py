@@ -385,16 +385,19 @@ class _Plain(str):
 
 _TEX_GREEK = {r"\Delta": "Δ", r"\Gamma": "Γ", r"\theta": "θ", r"\sigma": "σ", r"\rho": "ρ", r"\alpha": "α",
               r"\kappa": "κ"}
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def plain_math(text: str) -> str:
     """Inline math ``$...$`` of ``text`` as plain Unicode, for glued text (which the book shows as
-    it is, without rendering math): ``$g$`` becomes ``g``, ``$\\Delta\\Gamma_{KF}$`` ``ΔΓ_KF``."""
+    it is, without rendering math): ``$g$`` becomes ``g``, ``$\\Delta\\Gamma_{KF}$`` ``ΔΓ_KF``,
+    ``$\\theta_0$`` ``θ₀`` (digit subscripts as Unicode subscripts)."""
     def one(match: re.Match) -> str:
         s = match.group(1)
         for tex, letter in _TEX_GREEK.items():
             s = s.replace(tex + " ", letter).replace(tex, letter)
-        return re.sub(r"_\{([^}]*)\}", r"_\1", s).strip()
+        s = re.sub(r"_\{([^}]*)\}", r"_\1", s)
+        return re.sub(r"_([0-9]+)", lambda d: d.group(1).translate(_SUBSCRIPT_DIGITS), s).strip()
 
     return re.sub(r"\$([^$]+)\$", one, text)
 
