@@ -77,8 +77,9 @@ book/generated/replicates.ipynb: book/generated/recursion.ipynb $(SEED_RUNS)
 # Sigma against known answers: its dose-response reads theta_0 of the recursion run and of the committed runs.
 book/generated/known_answers.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
 
-# The other chapters run at nice 19, so that they take only the CPU the recursion run leaves idle (at
-# nice 10 they stretched its two-thread run from about 10.5 to 12.4 minutes, 2026-12-05).
+# The other chapters run at nice 19, so that they take only the CPU the recursion run leaves idle. From a
+# fresh clone on 2026-12-05 its two-thread run took 12.4 minutes beside them at nice 10 and 12.1 at nice 19
+# (10.4 alone the day before): the niced chapters are not what slows it.
 book/generated/%.ipynb: notebooks/%.ipynb $(LIB_SOURCES) | setup
 	@mkdir -p book/generated
 	$(if $(filter recursion,$*),,nice -n 19) $(PAPERMILL) $< $(@D)/$*.partial.ipynb -p profile default -p output_dir ../outputs/default/$*
