@@ -148,28 +148,29 @@ def beyond_shared(series: Sequence[Mapping]) -> list[dict]:
     its own last ``g_l``, the change between them, its least-squares slope over ``g_s..g_l`` (signal
     units per generation), that change minus the control's over the same generations of the same seed
     (``nan`` for the control, or when it stopped elsewhere) and, for scale, the between-seed sd of the
-    change at ``g_s`` (``nan`` with one seed). One seed beyond ``g_s`` gives no run-to-run interval: a
-    description, not a verdict."""
+    change at ``g_s`` (:func:`sigma_lib.report.replicates.replicate_summary`; ``nan`` with one seed). One
+    seed beyond ``g_s`` gives no run-to-run interval: a description, not a verdict."""
     import numpy as np
 
     from .replicate_claims import last_common_generation
+    from .replicates import replicate_summary
 
     shared = {s: last_common_generation(series, s) for s in {r["setting"] for r in series}}
     by: dict = {}
     for r in series:
         by.setdefault((r["replicate"], r["setting"], r["signal"]), {})[r["generation"]] = r["change"]
+    between = {(r["setting"], r["signal"], r["generation"]): r["between_sd"] for r in replicate_summary(series)}
     out = []
     for (rep, setting, signal), changes in by.items():
         g_s, g_l = shared[setting], max(changes)
         if g_l <= g_s:
             continue
-        at_gs = [c[g_s] for (_, s, k), c in by.items() if s == setting and k == signal and g_s in c]
         gens = [g for g in sorted(changes) if g >= g_s]
         out.append({"seed": rep, "setting": setting, "signal": signal, "shared_generation": g_s,
                     "last_generation": g_l, "change_at_shared": changes[g_s], "change_at_last": changes[g_l],
                     "change_after_shared": changes[g_l] - changes[g_s],
                     "slope_after_shared": float(np.polyfit(gens, [changes[g] for g in gens], 1)[0]),
-                    "between_seed_sd_at_shared": float(np.std(at_gs, ddof=1)) if len(at_gs) >= 2 else math.nan})
+                    "between_seed_sd_at_shared": between[(setting, signal, g_s)]})
     control = {(r["seed"], r["signal"], r["shared_generation"], r["last_generation"]): r["change_after_shared"]
                for r in out if r["setting"] == CONTROL}
     for r in out:
