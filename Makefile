@@ -74,8 +74,9 @@ book/generated/metrics.ipynb: $(SEED_RUNS)
 book/generated/collapse.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json) $(SEED_RUNS) $(REP_RUNS)
 # Run to run: the book's run (seed 0) beside its committed replicates.
 book/generated/replicates.ipynb: book/generated/recursion.ipynb $(SEED_RUNS)
-# Sigma against known answers: its dose-response reads theta_0 of the recursion run and of the committed runs.
-book/generated/known_answers.ipynb: book/generated/recursion.ipynb $(wildcard runs/*/checksums.json)
+# Sigma against known answers: its dose-response reads theta_0 of committed runs (the small model's from
+# runs/controls), so it runs beside the recursion chapter.
+book/generated/known_answers.ipynb: $(wildcard runs/*/checksums.json)
 
 # The other chapters run at nice 19, so that they take only the CPU the recursion run leaves idle. From a
 # fresh clone on 2026-12-05 its two-thread run took 12.4 minutes beside them at nice 10 and 12.1 at nice 19
@@ -114,12 +115,15 @@ run-real: setup
 	$(RECURSION) --profile real-cpu --run-dir outputs/real-cpu/run --cache-dir outputs/cache --export runs/real-cpu --set threads=2
 
 # The controls that do not fit the book's 15 minutes (issue 14), on the book's small model with the
-# book's protocol, seeds and theta_0 (the recursion chapter's cache): accumulate-subsample and the
-# alpha sweep (S2 at alpha = 0.25 and 0.5; alpha = 0 is S2, alpha = 1 is `repeat-real`, both in the book's
-# run). The collapse chapter reads it beside the book's run.
+# book's protocol and seeds: accumulate-subsample and the alpha sweep (S2 at alpha = 0.25 and 0.5;
+# alpha = 0 is S2, alpha = 1 is `repeat-real`, both in the book's run). The collapse chapter reads it
+# beside the book's run. These small-model runs were made in one process of two torch threads, which
+# SMALL_RUN keeps so that they resume and reproduce; the book's run uses two one-thread processes
+# (the same protocol; theta_0's bits depend on the thread count, so it has its own theta_0 in the cache).
 SMALL_CACHE := --cache-dir outputs/default/recursion/cache
+SMALL_RUN   := --profile default --set threads=2 --set workers=1
 run-controls: setup
-	$(RECURSION) --profile default --run-dir outputs/controls/run $(SMALL_CACHE) --export runs/controls \
+	$(RECURSION) $(SMALL_RUN) --run-dir outputs/controls/run $(SMALL_CACHE) --export runs/controls \
 	  --set settings=accumulate-subsample,S2-a0.25,S2-a0.5
 
 # The small model's run-to-run noise (issue 24): the book's default run again with another seed,
@@ -132,7 +136,7 @@ SEED_RUN := seed-$(SEED)$(if $(filter 1,$(KEEP)),-theta0-kept,)
 SEED_SETS := --set seed=$(SEED) $(if $(filter 1,$(KEEP)),--set base_seed=0 --set index_seed=0,) \
   $(if $(SETTINGS),--set settings=$(SETTINGS),)
 run-seed: setup
-	$(RECURSION) --profile default --run-dir outputs/seeds/$(SEED_RUN) $(SMALL_CACHE) \
+	$(RECURSION) $(SMALL_RUN) --run-dir outputs/seeds/$(SEED_RUN) $(SMALL_CACHE) \
 	  --export runs/default-seeds/$(SEED_RUN) --export-without-pools $(SEED_SETS)
 
 # The replicated real-LM study (issue 20): one run folder per seed, `make run-rep SEED=1`; seed 0

@@ -205,3 +205,32 @@ def test_s1_joining_after_s2_dropped_generation_1_re_trains_its_weights_bit_for_
     assert not any("re-training them as S1" in s for s in said)  # the partner's name, which trained it, came first
     assert checkpoint.is_done(grown / "S1" / "gen_002")
     checkpoint.read_done(grown / "S1" / "gen_001")  # listed again, then dropped again after g2: still verifies
+
+
+def test_settings_in_worker_processes_give_the_same_tables(tmp_path, cache):
+    """``workers=2``: S1 and S2 in one process (they share generation 1), repeat-real in another; the
+    same bits as one process, a run may resume with another worker count, and a worker's error reaches
+    the caller."""
+    three = dict(settings="S1,S2,repeat-real", generations=1, reseed_baseline=False)
+    run_experiment(run_config("smoke", **three), tmp_path / "one", cache, progress=False, log=lambda s: None)
+    said = []
+    run_experiment(run_config("smoke", workers=2, **three), tmp_path / "two", cache, progress=False, log=said.append)
+    for name in ("generations.csv", "buckets.csv"):
+        assert (tmp_path / "two" / "tables" / name).read_bytes() == (tmp_path / "one" / "tables" / name).read_bytes()
+    assert "running S1, S2 | repeat-real in 2 worker processes" in said
+    assert "S2 g1: done earlier, verified" in said  # S1 computed it and shared it, in the same worker
+    again = []
+    run_experiment(run_config("smoke", **three), tmp_path / "two", cache, progress=False, log=again.append)
+    assert again and all("done earlier, verified" in line for line in again)
+    checkpoint.generation_dir(tmp_path / "two", "repeat-real", 1).joinpath("embeddings.npy").write_bytes(b"corrupt")
+    with pytest.raises(ValueError, match="repeat-real.gen_001"):
+        run_experiment(run_config("smoke", workers=2, **three), tmp_path / "two", cache, progress=False,
+                       log=lambda s: None)
+
+
+def test_setting_groups_keep_s1_and_s2_together():
+    from sigma_lib.recursion.parallel import setting_groups
+
+    groups = setting_groups(("repeat-real", "S2", "accumulate", "S1"))
+    assert groups == [("S2", "S1"), ("repeat-real",), ("accumulate",)]
+    assert setting_groups(("S1", "new-real")) == [("S1",), ("new-real",)]

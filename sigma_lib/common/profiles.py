@@ -60,7 +60,10 @@ CORPUS: dict[str, dict] = {
 #: for ``paper``). ``smoke``: tests, seconds. ``default``: the book on a 2-core CPU, the small GPT of
 #: ``data/models/gpt-small.json`` trained from scratch on all 1,200 TECH contexts, then S1 and S2 beside
 #: the two main controls (``repeat-real``: alpha = 1 on the same real contexts; ``accumulate``) on 600 of them,
-#: 2 epochs per generation at a larger step (3e-4) so that the four settings fit the book's 15-minute budget.
+#: 2 epochs per generation at a larger step (3e-4) so that the four settings fit the book's 15-minute budget;
+#: after generation 1 the settings run in two one-thread processes (``workers``; the committed small-model
+#: runs under ``runs/controls`` and ``runs/default-seeds`` were made in one two-thread process, which
+#: ``make run-controls`` and ``make run-seed`` keep).
 #: ``real-cpu``: the pretrained SmolLM2-135M on a 2-core CPU, with the budget cuts of
 #: ``recursion.config.REAL_CPU_CUTS``; ``real-rep``: its
 #: replicated study (seeds, the new-real control, more generations).
@@ -73,7 +76,7 @@ RECURSION: dict[str, dict] = {
     "default": dict(profile="default", settings=("S1", "S2", "repeat-real", "accumulate"), generations=4,
                     base_model="gpt-small", n_contexts=600, base_contexts=1200, responses_per_prompt=4,
                     continuation_tokens=64, response_tokens=64, epochs=2, base_epochs=10, lr=3e-4, m=512,
-                    sample_batch_size=256, embed_batch_size=128),
+                    sample_batch_size=256, embed_batch_size=128, threads=1, workers=2),
     "real-cpu": dict(profile="real-cpu", settings=("S1", "S2", "repeat-real"), generations=5, base_model="smollm2-135m",
                      precision="bf16", n_contexts=256, n_heldout=100, responses_per_prompt=3, continuation_tokens=64,
                      response_tokens=32, epochs=2, lr=1e-4, m=448, sample_batch_size=128, embed_batch_size=128,
@@ -100,8 +103,10 @@ RECURSION["test"] = RECURSION["smoke"]  # every chapter's small profile is calle
 #: (exact law) instead of its points; ``accumulate-subsample`` runs where ``n d <= subsample_max_nd``.
 #: ``sigma_cells``: ``[d, n]`` cells of ``replace`` on which Sigma-UB is measured (``sigma_N`` points per
 #: evaluation, observed block ``sigma_m``, ``sigma_draws`` re-drawn index sets). ``dose_runs``: committed
-#: runs under ``runs/`` or ``"recursion"`` (the recursion chapter's run). ``default`` takes <= 2 min on 2 cores
-#: (one real-data fraction there, alpha-0.1: each further fraction adds about 15 s).
+#: runs under ``runs/`` or ``"recursion"`` (the recursion chapter's run); ``default`` reads the small model's
+#: theta_0 from the committed ``runs/controls``, so that the chapter need not wait for the recursion run
+#: in ``make book``. ``default`` takes <= 2 min on 2 cores (one real-data fraction there, alpha-0.1: each
+#: further fraction adds about 15 s).
 KNOWN_ANSWERS: dict[str, dict] = {
     "test": dict(seed=0, ds=[1, 3], ns=[10, 32], generations=10, replicates=100,
                  settings=["replace", "accumulate", "accumulate-subsample", "alpha-0.1", "alpha-0.5"],
@@ -115,7 +120,7 @@ KNOWN_ANSWERS: dict[str, dict] = {
                     sigma_cells=[[3, 10], [10, 100], [10, 1000]], sigma_N=600, sigma_m=200, sigma_draws=10,
                     naive_cells=[[3, 10], [10, 32], [31, 32]], naive_replicates=100,
                     dose_qs=[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], dose_draws=6,
-                    noise_splits=12, dose_runs=["real-cpu", "recursion"]),
+                    noise_splits=12, dose_runs=["real-cpu", "controls"]),
 }
 
 #: The chapter "Run to run" (issues 20 and 24): replicates of the book's default run under ``runs/``.

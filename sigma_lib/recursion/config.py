@@ -107,7 +107,8 @@ class RunConfig:
     sample_batch_size: int = 64
     embed_batch_size: int = 64
     keep_checkpoints: str = "all"          # "all" or "last"
-    threads: int = 2
+    threads: int = 2                       # torch threads per process
+    workers: int = 1                       # processes running settings side by side (.parallel)
 
     def setting_alpha(self, setting: str) -> float:
         """The real-data fraction of ``setting`` (the run's ``alpha`` unless the setting fixes it)."""
@@ -194,7 +195,7 @@ def validate(cfg: RunConfig) -> None:
                          f"(or 'both' for S1 and S2, 'all' for {', '.join(SETTINGS)}), got {list(cfg.settings)}")
     ints = dict(generations=1, responses_per_prompt=1, context_tokens=1, continuation_tokens=1, response_tokens=1,
                 epochs=1, batch_size=1, base_epochs=0, m=2, n_draws=0, sample_batch_size=1, embed_batch_size=1,
-                threads=1, seed=0)
+                threads=1, workers=1, seed=0)
     for key in ("index_seed", "base_seed"):
         value = getattr(cfg, key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):

@@ -56,6 +56,7 @@ from .config import RunConfig, setting_spec, with_defaults
 from .data import encode_blocks, mixture_indices, spread_subset
 from .embedding import embed_texts, load_encoder
 from .measures import baseline_monitor, bucket_metrics, spectral_metrics, surface_metrics, track_metrics
+from .parallel import run_settings_in_workers, setting_groups
 from .precision import inference_copy, relative_distance, squared_norm
 from .sampling import sample, truncate_at_eos
 from .seeds import derive_seed, generator
@@ -105,8 +106,9 @@ def hardware(device: str) -> dict:
 
 
 #: Config keys a run may change when it resumes: what it has computed does not depend on them
-#: (a run can grow by generations or settings; which checkpoints are kept is bookkeeping).
-GROWABLE = ("generations", "settings", "keep_checkpoints")
+#: (a run can grow by generations or settings; which checkpoints are kept and how many processes
+#: run the settings are bookkeeping).
+GROWABLE = ("generations", "settings", "keep_checkpoints", "workers")
 
 
 def _identity(section: str, values: dict) -> dict:
@@ -197,12 +199,13 @@ class Experiment:
     """
 
     def __init__(self, cfg: RunConfig, run_dir: str | Path, cache_dir: str | Path | None = None, *,
-                 progress: bool = True, log=print, report_to: str = "none"):
+                 progress: bool = True, log=print, report_to: str = "none", clean: bool = True):
         self.cfg, self.run_dir, self.progress, self.log = cfg, Path(run_dir), progress, log
         self.report_to = report_to
         self.cache_dir = Path(cache_dir) if cache_dir else self.run_dir.parent / "cache"
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        for setting_dir in self.run_dir.iterdir():  # interrupted writes of a killed run (not a live one's)
+        # Interrupted writes of a killed run; not in a worker process (clean=False), whose siblings write.
+        for setting_dir in self.run_dir.iterdir() if clean else ():
             if setting_dir.is_dir():
                 remove_partials(setting_dir)
         torch.set_num_threads(cfg.threads)
@@ -546,11 +549,18 @@ class Experiment:
 
     # -- the loop -------------------------------------------------------------------------
     def run(self, stop_after: tuple[str, int] | None = None) -> dict[str, list[dict]]:
-        """Every generation of every setting, each resumed when done earlier; returns the tables."""
+        """Every generation of every setting, each resumed when done earlier; returns the tables.
+
+        With ``workers > 1`` the settings run side by side in worker processes after generation 0
+        (:mod:`.parallel`; the same tables); ``stop_after`` (tests) runs them one after the other.
+        """
         self.prepare()
         baseline = self.baseline()
-        for setting in self.cfg.settings:
-            self.run_setting(setting, baseline, stop_after=stop_after)
+        if self.cfg.workers > 1 and len(setting_groups(self.cfg.settings)) > 1 and stop_after is None:
+            run_settings_in_workers(self, baseline)
+        else:
+            for setting in self.cfg.settings:
+                self.run_setting(setting, baseline, stop_after=stop_after)
         return self.write_tables()
 
     def run_setting(self, setting: str, baseline: Baseline, *, stop_after: tuple[str, int] | None = None) -> None:

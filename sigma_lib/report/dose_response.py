@@ -97,6 +97,10 @@ def load_theta0(run_dir: str | Path, label: str) -> Theta0:
                   m=int(cfg["m"]), seed=int(cfg["seed"]), eps=float(cfg["eps"]), stored_U=float(metrics["U"]))
 
 
+#: How the dose-response names a committed run whose folder name does not say what its theta_0 is.
+COMMITTED_LABELS = {"controls": "runs/controls (θ₀ of the book's small model)"}
+
+
 def theta0_runs(names, profile: str, *, recursion_dir=None) -> tuple[list[tuple[str, Path]], list[str]]:
     """``([(label, verified run folder)], notes)`` for the dose-response.
 
@@ -119,13 +123,13 @@ def theta0_runs(names, profile: str, *, recursion_dir=None) -> tuple[list[tuple[
                     continue
                 notes.append("the recursion chapter's run is not finished here, so its theta_0 is read from "
                              "runs/controls (the same small model, committed)")
-                runs.append(("runs/controls (θ₀ of the book's small model)", controls))
+                runs.append((COMMITTED_LABELS["controls"], controls))
                 continue
         path = rr.committed_run(name)
         if path is None:
             notes.append(f"no committed run runs/{name}")
         else:
-            runs.append((f"runs/{path.name}", path))
+            runs.append((COMMITTED_LABELS.get(path.name, f"runs/{path.name}"), path))
     return runs, notes
 
 
