@@ -61,9 +61,11 @@ CORPUS: dict[str, dict] = {
 #: ``data/models/gpt-small.json`` trained from scratch on all 1,200 TECH contexts, then S1 and S2 beside
 #: the two main controls (``repeat-real``: alpha = 1 on the same real contexts; ``accumulate``) on 600 of them,
 #: 2 epochs per generation at a larger step (3e-4) so that the four settings fit the book's 15-minute budget;
-#: after generation 1 the settings run in two one-thread processes (``workers``; the committed small-model
-#: runs under ``runs/controls`` and ``runs/default-seeds`` were made in one two-thread process, which
-#: ``make run-controls`` and ``make run-seed`` keep).
+#: after generation 0 the settings run in three one-thread processes (``workers``: S1 and S2, repeat-real,
+#: accumulate), which share the two cores more evenly than two processes, since accumulate's training
+#: set grows every generation. The committed small-model runs under ``runs/controls`` and
+#: ``runs/default-seeds`` were made in one two-thread process, which ``make run-controls`` and
+#: ``make run-seed`` keep.
 #: ``real-cpu``: the pretrained SmolLM2-135M on a 2-core CPU, with the budget cuts of
 #: ``recursion.config.REAL_CPU_CUTS``; ``real-rep``: its
 #: replicated study (seeds, the new-real control, more generations).
@@ -76,7 +78,7 @@ RECURSION: dict[str, dict] = {
     "default": dict(profile="default", settings=("S1", "S2", "repeat-real", "accumulate"), generations=4,
                     base_model="gpt-small", n_contexts=600, base_contexts=1200, responses_per_prompt=4,
                     continuation_tokens=64, response_tokens=64, epochs=2, base_epochs=10, lr=3e-4, m=512,
-                    sample_batch_size=256, embed_batch_size=128, threads=1, workers=2),
+                    sample_batch_size=256, embed_batch_size=128, threads=1, workers=3),
     "real-cpu": dict(profile="real-cpu", settings=("S1", "S2", "repeat-real"), generations=5, base_model="smollm2-135m",
                      precision="bf16", n_contexts=256, n_heldout=100, responses_per_prompt=3, continuation_tokens=64,
                      response_tokens=32, epochs=2, lr=1e-4, m=448, sample_batch_size=128, embed_batch_size=128,
