@@ -118,7 +118,7 @@ def test_runs_are_compared_only_with_the_same_protocol():
     from sigma_lib.report.controls import comparable
 
     a = {"settings": ["S1", "S2"], "lr": 1e-4, "seed": 0, "threads": 2}
-    assert comparable(a, {**a, "settings": ["repeat-real"], "threads": 1}) == []
+    assert comparable(a, {**a, "settings": ["repeat-real"], "threads": 1, "workers": 3}) == []
     assert comparable(a, {**a, "lr": 5e-5}) == ["lr"]
 
 

@@ -105,11 +105,11 @@ def merge_series(*series: Sequence[dict]) -> list[dict]:
 
 
 def comparable(config_a: Mapping, config_b: Mapping) -> list[str]:
-    """The parameters (other than the settings and the machine's threads) on which two runs differ,
-    a key absent from an older manifest counting as its default: runs are compared setting against
-    setting only when this list is empty."""
+    """The parameters (other than the settings, the machine's threads and the worker processes) on
+    which two runs differ, a key absent from an older manifest counting as its default: runs are
+    compared setting against setting only when this list is empty."""
     a, b = with_defaults(config_a), with_defaults(config_b)  # keys older manifests lack
-    skip = {"settings", "threads"}
+    skip = {"settings", "threads", "workers"}
     keys = (set(a) | set(b)) - skip
     return sorted(k for k in keys if a.get(k) != b.get(k))
 
