@@ -52,8 +52,9 @@ test: setup
 
 # Each notebook runs with the default profile into book/generated/ (re-run only when the notebook
 # or the library changes), then the HTML is built offline with warnings as errors. The notebooks run
-# BOOK_JOBS at a time: the recursion chapter (its run: two torch threads, about 10 of the 15 minutes)
-# starts first, and the chapters that do not read its run share the cores with it meanwhile.
+# BOOK_JOBS at a time: the recursion chapter (11.4 of the 13.9 minutes from a fresh clone on 2026-12-05:
+# theta_0 and generation 0 in one one-thread process, then its settings in three one-thread worker
+# processes) starts first, and the chapters that do not read its run share the cores with it meanwhile.
 BOOK_JOBS ?= 2
 book: setup
 	$(MAKE) --no-print-directory -j$(BOOK_JOBS) book-notebooks
@@ -83,9 +84,8 @@ book/generated/replicates.ipynb: book/generated/recursion.ipynb $(SEED_RUNS)
 # runs/controls), so it runs beside the recursion chapter.
 book/generated/known_answers.ipynb: $(wildcard runs/*/checksums.json)
 
-# The other chapters run at nice 19, so that they take only the CPU the recursion run leaves idle. From a
-# fresh clone on 2026-12-05 its two-thread run took 12.4 minutes beside them at nice 10 and 12.1 at nice 19
-# (10.4 alone the day before): the niced chapters are not what slows it.
+# The other chapters run at nice 19, so that they take the CPU the recursion run leaves idle: in its
+# first minutes, theta_0 and generation 0 run in one one-thread process and leave a core to them.
 book/generated/%.ipynb: notebooks/%.ipynb $(LIB_SOURCES) | setup
 	@mkdir -p book/generated
 	$(if $(filter recursion,$*),,nice -n 19) $(PAPERMILL) $< $(@D)/$*.partial.ipynb -p profile default -p output_dir ../outputs/default/$*

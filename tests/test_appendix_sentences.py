@@ -128,3 +128,12 @@ def test_the_stage_note_names_every_setting_it_averages_over():
                     "accumulate), a generation shared by several settings counted once (pool: 3 generations; "
                     "train: 4 generations); repeat-real has no pool stage.")
     assert book.mean_stage_seconds(rows)["train"] == pytest.approx((2 + 4 + 3 + 5) / 4)
+
+
+def test_the_timings_say_when_worker_processes_shared_the_cores():
+    assert book.workers_note({"workers": 1, "threads": 2}, {"cpu_count": 2}) is None
+    assert book.workers_note({"threads": 2}, {}) is None  # a manifest made before workers existed
+    note = book.workers_note({"workers": 3, "threads": 1}, {"cpu_count": 2})
+    assert note.startswith("After generation 0 the settings ran in up to 3 worker processes of 1 torch thread each "
+                           "on 2 cores")
+    assert "longer than the same stage alone" in note

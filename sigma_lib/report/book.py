@@ -456,6 +456,21 @@ def stage_seconds_note(timings: Iterable[Mapping]) -> str:
             f"({counts})" + (f"; {'; '.join(missing)}" if missing else "") + ".")
 
 
+def workers_note(config: Mapping, hardware: Mapping) -> str | None:
+    """How the run's processes shared the machine, in words, when its settings ran in worker processes
+    (``config["workers"] > 1``): a stage's seconds are then those of a process that had part of a core.
+    ``None`` for a run in one process."""
+    workers = int(config.get("workers", 1))
+    if workers <= 1:
+        return None
+    cores = hardware.get("cpu_count")
+    on = f" on {cores} cores" if cores else ""
+    return (f"After generation 0 the settings ran in up to {workers} worker processes of {config['threads']} torch "
+            f"thread{'s' if config['threads'] != 1 else ''} each{on}, beside whatever else the machine ran (in "
+            "`make book`, the other chapters): a stage's seconds are those of a process that shared the cores, "
+            "longer than the same stage alone.")
+
+
 def total_compute_seconds(timings: Iterable[Mapping]) -> float:
     """Seconds of every stage of a run, each shared generation counted once."""
     seen, total = set(), 0.0
