@@ -123,7 +123,7 @@ run-real: setup
 # book's protocol and seeds: accumulate-subsample and the alpha sweep (S2 at alpha = 0.25 and 0.5;
 # alpha = 0 is S2, alpha = 1 is `repeat-real`, both in the book's run). The collapse chapter reads it
 # beside the book's run. These small-model runs were made in one process of two torch threads, which
-# SMALL_RUN keeps so that they resume and reproduce; the book's run uses two one-thread processes
+# SMALL_RUN keeps so that they resume and reproduce; the book's run uses three one-thread processes
 # (the same protocol; theta_0's bits depend on the thread count, so it has its own theta_0 in the cache).
 SMALL_CACHE := --cache-dir outputs/default/recursion/cache
 SMALL_RUN   := --profile default --set threads=2 --set workers=1
