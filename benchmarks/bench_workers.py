@@ -1,11 +1,12 @@
 """The book's recursion run in one process against its settings in worker processes, in one run.
 
-    python benchmarks/bench_workers.py [--generations 2] [--configs 2x1 1x2] [--repeats 1]
+    python benchmarks/bench_workers.py [--generations 4] [--configs 2x1 1x3] [--repeats 1]
 
-Each configuration ``TxW`` (``threads`` torch threads per process, ``workers`` processes) runs the
-``default`` profile from a fresh run folder in a fresh process (``python -m sigma_lib.recursion``),
-theta_0 taken from a cache filled beforehand (one per thread count: its bits depend on it), so
-the figures are generation 0, the shared generation 1 and every setting's later generations. The
+The defaults compare the book's run (1x3) with one two-thread process (2x1), as the committed
+small-model runs were made. Each configuration ``TxW`` (``threads`` torch threads per process,
+``workers`` processes) runs the ``default`` profile from a fresh run folder in a fresh process
+(``python -m sigma_lib.recursion``), theta_0 taken from a cache filled beforehand (one per thread
+count: its bits depend on it), so the figures are generation 0 and every setting's generations. The
 configurations alternate when repeated, and the wall times are printed with their ratio to the
 first configuration's: on these noisy machines read the ratio, not the seconds.
 """
@@ -32,8 +33,8 @@ def run(args: list[str]) -> float:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--generations", type=int, default=2)
-    ap.add_argument("--configs", nargs="+", default=["2x1", "1x2"], help="THREADSxWORKERS")
+    ap.add_argument("--generations", type=int, default=4)
+    ap.add_argument("--configs", nargs="+", default=["2x1", "1x3"], help="THREADSxWORKERS")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--cache-dir", default="outputs/bench-workers/cache")
     a = ap.parse_args()

@@ -39,6 +39,9 @@ from ..maths.tracks import DEFAULT_EPS
 
 SETTINGS = ("S1", "S2", "repeat-real", "new-real")
 PAPER_SETTINGS = ("S1", "S2")
+#: The settings that share generation 1: both train theta_0 on theta_0's pool at the same alpha, so a
+#: run computes it once and copies it (engine), and a worker process runs them together (parallel).
+SHARED_FIRST_GENERATION = ("S1", "S2")
 # How each setting starts training, which real-data fraction it uses (None: the run's alpha) and
 # what it trains on: "replace" (the constant-budget mixture of real contexts and the newest
 # synthetic pool), "accumulate" (every real context plus every synthetic pool 1..g; Gerstgrasser

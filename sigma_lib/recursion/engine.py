@@ -52,7 +52,7 @@ from .checkpoint import (
     read_done,
     remove_model,
 )
-from .config import RunConfig, setting_spec, with_defaults
+from .config import SHARED_FIRST_GENERATION, RunConfig, setting_spec, with_defaults
 from .data import encode_blocks, mixture_indices, spread_subset
 from .embedding import embed_texts, load_encoder
 from .measures import baseline_monitor, bucket_metrics, spectral_metrics, surface_metrics, track_metrics
@@ -302,8 +302,8 @@ class Experiment:
         setting, g = folder.parent.name, int(folder.name.split("_")[1])
         recorded = read_done(folder)["metrics"]["end_params"]
         prev = self.base_path if g == 1 else folder.parent / f"gen_{g - 1:03d}" / "model"
-        shared = g == 1 and setting in ("S1", "S2")
-        names = [s for s in ("S1", "S2") if s != setting] + [setting] if shared else [setting]
+        shared = g == 1 and setting in SHARED_FIRST_GENERATION
+        names = [s for s in SHARED_FIRST_GENERATION if s != setting] + [setting] if shared else [setting]
         for name in names:
             self.log(f"{setting} g{g}: weights dropped earlier, re-training them as {name} g{g}")
             timed = StageTimer()
@@ -583,7 +583,7 @@ class Experiment:
         """Generation ``g`` of ``setting``: verified when done earlier (and trained on the real contexts
         this run would use), else computed and the tables rewritten; S1 and S2 share generation 1."""
         folder = generation_dir(self.run_dir, setting, g)
-        pair = [s for s in ("S1", "S2") if s in self.cfg.settings]
+        pair = [s for s in SHARED_FIRST_GENERATION if s in self.cfg.settings]
         partner = pair[1 - pair.index(setting)] if g == 1 and len(pair) == 2 and setting in pair else None
         if partner:
             self.share_first_generation(partner, setting)

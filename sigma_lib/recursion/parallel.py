@@ -14,14 +14,14 @@ import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
-from .config import RunConfig
+from .config import SHARED_FIRST_GENERATION, RunConfig
 
 
 def setting_groups(settings) -> list[tuple[str, ...]]:
     """The settings as a worker takes them: S1 and S2 together, in the run's order (they share
     generation 1, which the first computes and the second copies), every other setting alone."""
-    pair = tuple(s for s in settings if s in ("S1", "S2"))
-    groups = [(s,) for s in settings if s not in ("S1", "S2") or len(pair) < 2]
+    pair = tuple(s for s in settings if s in SHARED_FIRST_GENERATION)
+    groups = [(s,) for s in settings if s not in SHARED_FIRST_GENERATION or len(pair) < 2]
     return [pair] + groups if len(pair) == 2 else groups
 
 
