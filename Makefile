@@ -194,6 +194,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_sharded_score.py
 	$(BIN)/python benchmarks/bench_streaming_monitor.py
 	$(BIN)/python benchmarks/bench_recursion.py
+	$(BIN)/python benchmarks/bench_workers.py
 
 clean:
 	rm -rf $(VENV) book/_build .pytest_cache .hypothesis
